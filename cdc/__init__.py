@@ -1,0 +1,1 @@
+"""Change data capture: triggers and changelog in SQLite, the tailer that publishes them."""

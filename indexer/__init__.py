@@ -1,0 +1,1 @@
+"""Redis stream → Elasticsearch: the indexer daemon, documents, index management."""
