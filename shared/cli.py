@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "indexer.cli",
     "indexer.sync_cli",
     "web.products.cli",
+    "web.thumbnails.cli",
     "shared.status_cli",
 )
 

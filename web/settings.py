@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from shared import settings as catalog_settings
 from shared.sqlite import BUSY_TIMEOUT_MS
 
+CATALOG_WEB = Path(__file__).resolve().parent
 CATALOG = catalog_settings.load()
 CATALOG.database.parent.mkdir(parents=True, exist_ok=True)
 
@@ -22,10 +25,13 @@ INSTALLED_APPS = [
     "web.products",
     "web.search",
     "web.dashboard",
+    "web.thumbnails",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the apps' folders: no collectstatic step, works with DEBUG off.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -40,7 +46,7 @@ WSGI_APPLICATION = "web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [CATALOG_WEB / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -82,6 +88,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [CATALOG_WEB / "static"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = str(CATALOG.media.parent / "static")
 MEDIA_URL = CATALOG.media_url
 MEDIA_ROOT = str(CATALOG.media)
