@@ -41,6 +41,9 @@ def to_document(row: dict[str, Any]) -> dict[str, Any]:
         "failure_reason": row.get("failure_reason") or "",
         "created_at": normalize_time(row.get("created_at")),
         "updated_at": normalize_time(row.get("updated_at")),
+        "activation_seconds": activation_seconds(
+            status, row.get("created_at"), row.get("updated_at")
+        ),
         "suggest": {"input": suggest_inputs(title), "contexts": {SUGGEST_CONTEXT: [str(status)]}},
     }
 
@@ -59,6 +62,16 @@ def suggest_inputs(title: str) -> list[str]:
     word of the title ("sweat" for "Red Wool Sweater") suggests it."""
     words = title.split()
     return [" ".join(words[i:]) for i in range(min(len(words), 8))] or [title]
+
+
+def activation_seconds(status: int, created: Any, updated: Any) -> float | None:
+    """Seconds from add to active, for the dashboard's percentiles (the server has no
+    scripting, so the figure is stored). Approximated by updated_at - created_at of an
+    active product: the thumbnail worker's activation is normally its last write."""
+    if status != 1 or created in (None, "") or updated in (None, ""):
+        return None
+    start, end = _as_utc(created), _as_utc(updated)
+    return max(0.0, round((end - start).total_seconds(), 3))
 
 
 def normalize_price(value: Any) -> float | None:
@@ -84,10 +97,14 @@ def normalize_time(value: Any) -> str | None:
     """Django stores aware datetimes in SQLite as UTC text ("2026-11-28 07:33:00.123456")."""
     if value in (None, ""):
         return None
+    return _as_utc(value).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _as_utc(value: Any) -> datetime:
     if isinstance(value, datetime):
         dt = value
     else:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC)

@@ -39,6 +39,7 @@ def index_body(refresh_interval: str = "1s") -> dict[str, Any]:
                 "failure_reason": {"type": "keyword", "index": False},
                 "created_at": {"type": "date"},
                 "updated_at": {"type": "date"},
+                "activation_seconds": {"type": "double"},
                 "suggest": {
                     "type": "completion",
                     "contexts": [{"name": SUGGEST_CONTEXT, "type": "category"}],
