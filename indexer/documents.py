@@ -30,6 +30,7 @@ def to_document(row: dict[str, Any]) -> dict[str, Any]:
     status = int(row.get("status") if row.get("status") is not None else 2)
     return {
         "deleted": False,
+        "id": int(row["id"]) if row.get("id") is not None else None,
         "title": title,
         "description": row.get("description") or "",
         "category": row.get("category") or "",

@@ -9,7 +9,7 @@ from typing import Any
 
 from indexer.documents import SUGGEST_CONTEXT
 
-MAPPING_VERSION = 1  # bump when the mapping changes; `catalog reindex` builds the new index
+MAPPING_VERSION = 2  # bump when the mapping changes; `catalog reindex` builds the new index
 
 
 def index_body(refresh_interval: str = "1s") -> dict[str, Any]:
@@ -23,6 +23,9 @@ def index_body(refresh_interval: str = "1s") -> dict[str, Any]:
             "dynamic": "strict",
             "properties": {
                 "deleted": {"type": "boolean"},
+                # the product id as a number: verify streams documents sorted by it
+                # (sorting on _id needs fielddata, off by default).
+                "id": {"type": "long"},
                 "seq": {"type": "long"},
                 "title": {
                     "type": "text",
