@@ -1,3 +1,72 @@
-"""Click commands of this service; shared/cli.py adds COMMANDS to `catalog`."""
+"""`catalog status [--json]`: one report assembled from sections, each a dict of figures.
 
-COMMANDS: list = []
+Add a section by appending (title, function(settings) -> dict) to SECTIONS; rendering is
+generic (nested dicts become indented lines), so a new section needs no printing code.
+A section that fails shows its error instead of hiding the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from shared.settings import Settings
+
+
+def _cdc(settings: Settings) -> dict[str, Any]:
+    from cdc.status import cdc_status
+
+    return cdc_status(settings)
+
+
+SECTIONS: list[tuple[str, Callable[[Settings], dict[str, Any]]]] = [
+    ("cdc", _cdc),
+]
+
+
+def collect(settings: Settings) -> dict[str, dict[str, Any]]:
+    report = {}
+    for title, section in SECTIONS:
+        try:
+            report[title] = section(settings)
+        except Exception as exc:  # one broken section must not hide the rest
+            report[title] = {"error": f"{type(exc).__name__}: {exc}"}
+    return report
+
+
+def render(report: dict[str, Any], indent: int = 0) -> list[str]:
+    lines = []
+    for key, value in report.items():
+        pad = "  " * indent
+        if isinstance(value, dict):
+            lines.append(f"{pad}{key}:")
+            lines.extend(render(value, indent + 1))
+        else:
+            lines.append(f"{pad}{key + ':':{30 - len(pad)}} {_text(value)}")
+    return lines
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def status(settings: Settings, as_json: bool) -> None:
+    """Changelog head, published position, consumer lag, retention, backfill state."""
+    report = collect(settings)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=False))
+    else:
+        click.echo("\n".join(render(report)))
+
+
+COMMANDS: list = [status]

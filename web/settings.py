@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "web.search",
     "web.dashboard",
     "web.thumbnails",
+    "cdc",  # post_migrate: regenerate the CDC triggers when columns change
 ]
 
 MIDDLEWARE = [
