@@ -1,0 +1,179 @@
+"""Versioned bulk writes: every document to every write target, `version=seq`,
+`version_type=external`, so Elasticsearch keeps the highest seq whatever order writes
+arrive in. The one place that talks the bulk API; a second search engine would be a
+second file with the same `VersionedBulk.write()`.
+
+Per write the outcome is one of: applied, conflict (409: the index already holds a
+newer or equal version, which is success for an idempotent consumer), or rejected
+(400-class: the document itself is wrong, a dead letter). Connection errors, 429 and
+5xx are transient: the failing writes are retried with capped exponential backoff
+until they resolve or the caller stops waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch.helpers import streaming_bulk
+
+log = logging.getLogger(__name__)
+
+APPLIED, CONFLICT, REJECTED = "applied", "conflict", "rejected"
+# An index or cluster write block (e.g. disk flood stage) is the cluster's state, not the
+# document's fault: wait for it to lift rather than dead-letter good documents.
+TRANSIENT_ERRORS = {"cluster_block_exception", "es_rejected_execution_exception"}
+
+
+@dataclass(frozen=True)
+class Write:
+    doc_id: str
+    version: int  # the changelog seq
+    source: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """Per write (by position in the list given to write()): APPLIED, CONFLICT or REJECTED."""
+
+    status: dict[int, str] = field(default_factory=dict)
+    reasons: dict[int, str] = field(default_factory=dict)
+    retries: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.status.values() if s == status)
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter, capped: 0.1 s, 0.2 s, ... up to `cap` seconds."""
+
+    base: float = 0.1
+    cap: float = 5.0
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.cap, self.base * (2 ** self.attempt))
+        self.attempt += 1
+        return delay * random.uniform(0.5, 1.0)
+
+
+class StopWaiting(Exception):
+    """The caller asked to stop while Elasticsearch was failing; nothing was resolved."""
+
+
+class VersionedBulk:
+    def __init__(self, es: Elasticsearch, *, chunk_size: int = 1000, backoff_cap: float = 5.0):
+        self.es = es
+        self.chunk_size = chunk_size
+        self.backoff_cap = backoff_cap
+
+    def write(
+        self,
+        writes: list[Write],
+        targets: list[str],
+        *,
+        keep_waiting: Callable[[], bool] = lambda: True,
+        while_waiting: Callable[[], None] = lambda: None,
+    ) -> Outcome:
+        """Write every write to every target; return once each has an outcome.
+
+        Raises StopWaiting if keep_waiting() turns false while transient failures last.
+        """
+        outcome = Outcome()
+        per_target: dict[tuple[int, str], str] = {}
+        pending = [(i, t) for i in range(len(writes)) for t in targets]
+        backoff = Backoff(cap=self.backoff_cap)
+        while pending:
+            pending, reason = self._attempt(writes, pending, per_target, outcome)
+            if not pending:
+                break
+            outcome.retries += 1
+            if not keep_waiting():
+                raise StopWaiting(reason)
+            delay = backoff.next_delay()
+            log.warning("elasticsearch: %d write(s) failed transiently (%s); retry in %.2fs",
+                        len(pending), reason, delay)
+            while_waiting()
+            time.sleep(delay)
+        for i in range(len(writes)):
+            if i not in outcome.status:
+                statuses = [per_target[(i, t)] for t in targets]
+                outcome.status[i] = APPLIED if APPLIED in statuses else CONFLICT
+        return outcome
+
+    def _attempt(self, writes, pending, per_target, outcome) -> tuple[list, str]:
+        """One pass over `pending` (write, target) pairs; return those to retry and why."""
+        actions = (_action(writes[i], target) for i, target in pending)
+        done = 0
+        retry: list[tuple[int, str]] = []
+        reason = ""
+        try:
+            results = streaming_bulk(
+                self.es, actions, chunk_size=self.chunk_size, raise_on_error=False,
+                raise_on_exception=True, max_retries=0,
+            )
+            for (i, target), (ok, item) in zip(pending, results, strict=False):
+                done += 1
+                status, error = _classify(ok, item)
+                if status is None:
+                    retry.append((i, target))
+                    reason = error
+                elif status == REJECTED:
+                    outcome.status[i] = REJECTED
+                    outcome.reasons[i] = f"{target}: {error}"
+                else:
+                    per_target[(i, target)] = status
+        except (ApiError, TransportError) as exc:
+            reason = _describe(exc)
+        retry.extend(pending[done:])
+        # A write rejected on one target is a dead letter; do not retry it on the others.
+        return [(i, t) for i, t in retry if outcome.status.get(i) != REJECTED], reason
+
+
+def _action(write: Write, target: str) -> dict[str, Any]:
+    return {
+        "_op_type": "index",
+        "_index": target,
+        "_id": write.doc_id,
+        "version": write.version,
+        "version_type": "external",
+        "_source": write.source,
+    }
+
+
+def _classify(ok: bool, item: dict[str, Any]) -> tuple[str | None, str]:
+    """(APPLIED | CONFLICT | REJECTED | None for transient, error text) of one bulk item."""
+    if ok:
+        return APPLIED, ""
+    info = next(iter(item.values()))
+    status = info.get("status")
+    error = info.get("error") or {}
+    kind = error.get("type", "") if isinstance(error, dict) else ""
+    text = _error_text(error)
+    if status == 409:
+        return CONFLICT, text
+    if not isinstance(status, int) or status == 429 or status >= 500 or kind in TRANSIENT_ERRORS:
+        return None, f"{status} {text}"
+    return REJECTED, f"{status} {text}"
+
+
+def _error_text(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    cause = error.get("caused_by")
+    if isinstance(cause, dict):
+        text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    return text
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ApiError):
+        return f"{exc.status_code} {exc.message}"
+    return f"{type(exc).__name__}: {exc}"
