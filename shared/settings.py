@@ -55,6 +55,18 @@ class Settings:
     thumbnail_max_pixels: int = _setting(40_000_000, "Largest decoded image (pixels)")
     thumbnail_fetch_timeout: float = _setting(10.0, "Seconds per connect/read of a fetch")
     thumbnail_max_attempts: int = _setting(5, "Attempts before a product becomes inactive")
+    thumbnail_retry_backoff: float = _setting(
+        2.0, "Seconds before a thumbnail job's first retry after a transient error (doubles)"
+    )
+    thumbnail_retry_backoff_max: float = _setting(
+        120.0, "Longest wait between retries of a thumbnail job, seconds"
+    )
+    thumbnail_sweep_interval: float = _setting(
+        30.0, "Seconds between the dispatcher's sweeps for products stuck in processing"
+    )
+    thumbnail_stuck_seconds: float = _setting(
+        600.0, "A product processing this long without a result is re-dispatched"
+    )
     thumbnail_allowed_hosts: str = _setting(
         "", "Hosts exempt from the private-address guard (tests only; empty in production)"
     )
