@@ -21,7 +21,7 @@ from tests.waiting import wait_until
 def row(pk: int | str, seq: int, **fields) -> dict:
     """A products row as the triggers record it; the title carries the seq it came from."""
     base = {
-        "id": int(pk), "title": f"Product {pk} rev {seq}", "status": 1,
+        "id": pk, "title": f"Product {pk} rev {seq}", "status": 1,
         "image_url": f"http://127.0.0.1/img/{pk}.png", "description": "", "category": "tools",
         "price": "9.99", "thumbnails": "{}", "failure_reason": "",
         "created_at": "2026-11-28 07:00:00.000000", "updated_at": "2026-11-28 07:00:01.000000",
