@@ -14,6 +14,9 @@ from playwright.sync_api import sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Playwright's sync API keeps an event loop running in the test thread; Django refuses ORM
+# calls there (SynchronousOnlyOperation) unless told they are safe, which they are here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Without the background-networking flags Chromium reaches for hosts beyond loopback.
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
