@@ -79,3 +79,12 @@ def drain(indexer: Indexer, timeout: float = 30) -> None:
         return group_lag(indexer.r, indexer.names) == 0
 
     wait_until(done, timeout=timeout, interval=0, message="indexer drained the stream")
+
+
+def caught_up(r: redis.Redis, names: Names) -> bool:
+    """The indexer group exists and has acknowledged every entry of the stream."""
+    if not r.exists(names.changes_stream):
+        return False
+    groups = {g["name"]: g for g in r.xinfo_groups(names.changes_stream)}
+    g = groups.get(INDEXER_GROUP)
+    return g is not None and g.get("lag") == 0 and g.get("pending") == 0

@@ -1,0 +1,55 @@
+"""`catalog indexer run` as a real process: applies events, serves metrics, beats,
+stops gracefully on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import urllib.request
+
+from shared.heartbeat import alive
+from tests.indexer_support import caught_up, event, publish, stored
+from tests.waiting import wait_until
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _metric(port: int, name: str) -> float | None:
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
+    except OSError:
+        return None
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def test_indexer_process_applies_events_reports_metrics_and_heartbeat_then_stops_on_sigterm(
+    catalog_settings, names, redis_client, es, daemons
+):
+    port = _free_port()
+    indexer = daemons.catalog("indexer", "run", METRICS_PORT=str(port))
+    publish(redis_client, names, [event(s, s % 10, "update") for s in range(1, 101)])
+    wait_until(lambda: caught_up(redis_client, names), timeout=60, message="caught up")
+    for pk in range(10):
+        assert stored(es, names, pk)["_version"] == (90 + pk if pk else 100)
+
+    # Conflicts: the same range again cannot regress anything; each is counted.
+    redis_client.xgroup_setid(names.changes_stream, "indexer", id="0")
+    wait_until(lambda: (_metric(port, "catalog_indexer_conflicts_total") or 0) >= 10,
+               timeout=30, message=indexer.output())
+    assert _metric(port, "catalog_indexer_applied_total") >= 10
+    beats = wait_until(lambda: alive(redis_client, names), timeout=10)
+    (name, figures), = beats.items()
+    assert name.startswith("indexer/") and figures["applied"] >= 10
+    assert json.dumps(figures)
+
+    indexer.kill(signal.SIGTERM)  # one signal: finish the batch, exit cleanly
+    assert indexer.proc.wait(timeout=15) == 0, indexer.output()
+    assert "stopped" in indexer.output()
