@@ -1,0 +1,245 @@
+"""Backfill: index every product from one consistent SQLite snapshot.
+
+The snapshot and the changelog head S are read in one read transaction, and every
+document is written with version S (external_gte) to each write target. So the live
+indexer can keep running: an event above S is newer than the snapshot and wins (our
+write comes back as a version conflict, which is fine), an event at or below S is
+already contained in the snapshot.
+
+Resumable: after each acknowledged chunk the last product id is checkpointed in SQLite.
+A rerun continues after that id in a *new* snapshot S'. That is safe because every
+document is written with the version of the snapshot it was read in: ids done before
+the interruption are at S and kept current by the live indexer since; the rest come
+from S'.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import parallel_bulk
+
+from cdc import position
+from indexer import index
+from indexer.documents import to_document, tombstone
+from indexer.positions import changelog_head
+from shared import sqlite
+from shared.names import Names
+from shared.settings import Settings
+
+PRODUCTS_TABLE = "products_product"
+CHECKPOINT_TABLE = "indexer_backfill_checkpoint"
+CHECKPOINT_EVERY = 10_000  # documents between checkpoint writes
+Progress = Callable[[int, int], None]  # (documents done, documents in this run)
+
+
+def product_rows(conn: sqlite3.Connection, after_id: int = 0, batch: int = 5000) -> Iterator[dict]:
+    """Products with id > after_id, ordered by id, fetched in batches (inside a read())."""
+    cursor = conn.execute(f"SELECT * FROM {PRODUCTS_TABLE} WHERE id > ? ORDER BY id", (after_id,))
+    columns = [c[0] for c in cursor.description]
+    while rows := cursor.fetchmany(batch):
+        for row in rows:
+            yield dict(zip(columns, row, strict=True))
+
+
+def versioned_actions(
+    targets: list[str], docs: Iterable[tuple[int, dict[str, Any]]], version: int
+) -> Iterator[dict[str, Any]]:
+    """Bulk index actions writing each (id, document) to every target at `version`.
+
+    external_gte: a document the live indexer already brought to exactly `version`
+    holds the same state as the snapshot read at that version, so rewriting it is
+    harmless, and a rerun of the same snapshot is idempotent.
+    """
+    for pk, doc in docs:
+        for target in targets:
+            yield {
+                "_op_type": "index", "_index": target, "_id": str(pk), "_source": doc,
+                "version": version, "version_type": "external_gte",
+            }
+
+
+def row_documents(rows: Iterable[dict]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for row in rows:
+        yield int(row["id"]), to_document(row)
+
+
+def tombstones(ids: Iterable[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for pk in ids:
+        yield pk, tombstone()
+
+
+@dataclass
+class BackfillResult:
+    targets: list[str]
+    snapshot_seq: int
+    resumed_after_id: int
+    indexed: int = 0
+    conflicts: int = 0  # a newer live update already there: expected while the indexer runs
+    errors: int = 0
+    error_samples: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def docs_per_second(self) -> float:
+        return (self.indexed + self.conflicts) / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "docs_per_second": round(self.docs_per_second, 1)}
+
+
+def backfill_flag(conn: sqlite3.Connection, names: Names) -> str | None:
+    """The tailer's "backfill required" note (cdc/position.py) as of this snapshot."""
+    try:
+        recorded = position.load(conn, names.changes_stream)
+    except sqlite3.OperationalError:  # CDC not installed
+        return None
+    return (recorded.note or "backfill required") if recorded.backfill_required else None
+
+
+def clear_backfill_flag(conn: sqlite3.Connection, names: Names, note: str) -> None:
+    """Clear the flag this snapshot saw: events lost before it are in the index now. A flag
+    raised again after the snapshot (another note) stays."""
+    with sqlite.write(conn):
+        conn.execute(
+            "UPDATE cdc_position SET backfill_required = 0, note = '' WHERE stream = ? AND"
+            " backfill_required = 1 AND (note = ? OR ? = 'backfill required')",
+            (names.changes_stream, note, note),
+        )
+
+
+class Checkpoint:
+    """Last product id acknowledged by Elasticsearch, per set of targets, in SQLite."""
+
+    def __init__(self, conn: sqlite3.Connection, key: str):
+        self.conn = conn
+        self.key = key
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (target TEXT PRIMARY KEY,"
+            " last_id INTEGER NOT NULL, snapshot_seq INTEGER NOT NULL, updated_at REAL NOT NULL)"
+        )
+
+    def load(self) -> int:
+        row = self.conn.execute(
+            f"SELECT last_id FROM {CHECKPOINT_TABLE} WHERE target = ?", (self.key,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def save(self, last_id: int, snapshot_seq: int) -> None:
+        with sqlite.write(self.conn):
+            self.conn.execute(
+                f"INSERT OR REPLACE INTO {CHECKPOINT_TABLE} VALUES (?, ?, ?, ?)",
+                (self.key, last_id, snapshot_seq, time.time()),
+            )
+
+    def clear(self) -> None:
+        with sqlite.write(self.conn):
+            self.conn.execute(f"DELETE FROM {CHECKPOINT_TABLE} WHERE target = ?", (self.key,))
+
+
+class Backfill:
+    """`Backfill(settings, es).run()`: every product into every write target."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        es: Elasticsearch,
+        *,
+        targets: list[str] | None = None,
+        chunk_size: int = 2000,
+        threads: int = 2,
+        restart: bool = False,
+        progress: Progress | None = None,
+    ):
+        self.settings = settings
+        self.es = es
+        self.names = Names.from_settings(settings)
+        self.targets = targets
+        self.chunk_size = chunk_size
+        self.threads = threads
+        self.restart = restart
+        self.progress = progress
+
+    def run(self) -> BackfillResult:
+        targets = self.targets or self.resolve_targets()
+        reader = sqlite.connect(self.settings.database, readonly=True)
+        writer = sqlite.connect(self.settings.database)
+        try:
+            checkpoint = Checkpoint(writer, ",".join(sorted(targets)))
+            after_id = 0 if self.restart else checkpoint.load()
+            with sqlite.read(reader):
+                head = changelog_head(reader)
+                flag = backfill_flag(reader, self.names)
+                total = reader.execute(
+                    f"SELECT count(*) FROM {PRODUCTS_TABLE} WHERE id > ?", (after_id,)
+                ).fetchone()[0]
+                result = BackfillResult(targets, head, after_id)
+                started = time.monotonic()
+                self.index_snapshot(reader, after_id, total, targets, checkpoint, result)
+                result.seconds = time.monotonic() - started
+            if not result.errors:
+                checkpoint.clear()
+                if flag and self.targets is None:
+                    clear_backfill_flag(writer, self.names, flag)
+            return result
+        finally:
+            reader.close()
+            writer.close()
+
+    def resolve_targets(self) -> list[str]:
+        targets = index.write_targets(self.es, self.names)
+        if not targets:
+            index.ensure_index(self.es, self.names, self.settings.index_refresh_interval)
+            targets = index.write_targets(self.es, self.names)
+        return targets
+
+    def index_snapshot(
+        self, reader: sqlite3.Connection, after_id: int, total: int, targets: list[str],
+        checkpoint: Checkpoint, result: BackfillResult,
+    ) -> None:
+        actions = versioned_actions(
+            targets, row_documents(product_rows(reader, after_id)), result.snapshot_seq
+        )
+        per_doc = len(targets)
+        done = since_checkpoint = 0
+        # parallel_bulk yields item results in action order (its pool uses imap), so
+        # when an item's result arrives every earlier action is acknowledged too.
+        for n, (ok, item) in enumerate(self.bulk(actions), start=1):
+            self.record(ok, item, result)
+            if n % per_doc:
+                continue
+            done += 1
+            since_checkpoint += 1
+            if since_checkpoint >= CHECKPOINT_EVERY:
+                checkpoint.save(int(_item(item)["_id"]), result.snapshot_seq)
+                since_checkpoint = 0
+            if self.progress and done % 1000 == 0:
+                self.progress(done, total)
+        if self.progress:
+            self.progress(done, total)
+
+    def bulk(self, actions: Iterable[dict]) -> Iterator[tuple[bool, dict]]:
+        return parallel_bulk(
+            self.es, actions, thread_count=self.threads, chunk_size=self.chunk_size,
+            max_chunk_bytes=50 * 1024 * 1024, raise_on_error=False, raise_on_exception=True,
+        )
+
+    @staticmethod
+    def record(ok: bool, item: dict, result: BackfillResult) -> None:
+        if ok:
+            result.indexed += 1
+        elif _item(item).get("status") == 409:
+            result.conflicts += 1
+        else:
+            result.errors += 1
+            if len(result.error_samples) < 5:
+                result.error_samples.append(_item(item))
+
+
+def _item(item: dict) -> dict:
+    return next(iter(item.values()))

@@ -1,0 +1,333 @@
+"""Verify: prove the index matches SQLite, or list every difference; repair exactly those.
+
+Both sides are streamed sorted by product id and merge-joined: SQLite rows in one read
+transaction, index documents with a point in time and search_after on the numeric `id`
+field (a fetch thread keeps the next pages coming while this one compares). No
+per-document round trips.
+
+Events still in flight are not drift: the changelog head H is read with the snapshot, and
+ids that differ are re-checked once the indexer group has acknowledged H (and again for
+each newer head, a few rounds at most). What still differs after that is reported.
+
+Repair re-reads those rows with the current head H in one snapshot and writes them (or a
+tombstone for an extra document) at version H, external_gte: a live update newer than
+the repair's snapshot keeps winning.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import streaming_bulk
+
+from indexer import index
+from indexer.backfill import PRODUCTS_TABLE, product_rows, versioned_actions
+from indexer.documents import COMPARED_FIELDS, comparable, to_document, tombstone
+from indexer.positions import changelog_head, indexer_position, wait_for_position
+from shared import sqlite
+from shared.names import Names
+from shared.settings import Settings
+
+PAGE_SIZE = 5000
+RECHECK_ROUNDS = 5
+_END = object()
+
+
+@dataclass
+class Difference:
+    kind: str  # "missing" (row, no document) | "extra" (document, no row) | "stale"
+    id: str
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name: (sqlite, index)
+
+    def describe(self) -> str:
+        detail = "; ".join(
+            f"{k}: {db!r} (db) != {ix!r} (index)" for k, (db, ix) in self.fields.items()
+        )
+        return f"{self.kind:7} {self.id}" + (f"  {detail}" if detail else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id,
+                "fields": {k: {"db": v[0], "index": v[1]} for k, v in self.fields.items()}}
+
+
+@dataclass
+class VerifyReport:
+    index: str
+    head: int
+    rows: int = 0
+    documents: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    rechecked: int = 0
+    indexer_position: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "head": self.head, "rows": self.rows,
+            "documents": self.documents, "ok": self.ok, "rechecked": self.rechecked,
+            "indexer_position": self.indexer_position, "seconds": round(self.seconds, 3),
+            "differences": [d.as_dict() for d in self.differences],
+        }
+
+
+@dataclass
+class RepairAction:
+    id: str
+    action: str  # "indexed" | "tombstoned" | "skipped" | "failed"
+    reason: str = ""
+
+    def describe(self) -> str:
+        return f"{self.action:10} {self.id}" + (f"  ({self.reason})" if self.reason else "")
+
+
+def compare(pk: str, row: dict | None, source: dict | None) -> Difference | None:
+    if row is None and source is None:
+        return None
+    if source is None:
+        return Difference("missing", pk)
+    if row is None:
+        return Difference("extra", pk)
+    expected, actual = comparable(to_document(row)), comparable(source)
+    fields = {f: (expected[f], actual[f]) for f in COMPARED_FIELDS if expected[f] != actual[f]}
+    return Difference("stale", pk, fields) if fields else None
+
+
+class Verify:
+    """`Verify(settings, es, r).run()` → VerifyReport; `.repair(report)` → actions."""
+
+    def __init__(
+        self, settings: Settings, es: Elasticsearch, r: redis.Redis | None, *,
+        index_name: str | None = None, wait: float = 30.0, page_size: int = PAGE_SIZE,
+    ):
+        self.settings = settings
+        self.es = es
+        self.r = r
+        self.names = Names.from_settings(settings)
+        self.index_name = index_name
+        self.wait = wait
+        self.page_size = page_size
+
+    def run(self) -> VerifyReport:
+        started = time.monotonic()
+        target = self.index_name or index.read_index(self.es, self.names)
+        if target is None:
+            raise LookupError(f"no index behind alias {self.names.index_alias!r}: run backfill")
+        report = self.scan(target)
+        if report.differences:
+            report.differences = self.recheck(target, report)
+        report.seconds = time.monotonic() - started
+        return report
+
+    # -- the full comparison ------------------------------------------------------------
+
+    def scan(self, target: str) -> VerifyReport:
+        conn = sqlite.connect(self.settings.database, readonly=True)
+        try:
+            with sqlite.read(conn):
+                report = VerifyReport(index=target, head=changelog_head(conn))
+                # Refresh after the snapshot: the index shows at least what was applied then.
+                self.es.indices.refresh(index=target)
+                docs, unkeyed = self.documents(target, report)
+                found = list(self.merge(product_rows(conn), docs, report))
+                report.differences = settle_unkeyed(conn, found, unkeyed)
+        finally:
+            conn.close()
+        return report
+
+    def merge(
+        self, rows: Iterator[dict], docs: Iterator[tuple[int, dict]], report: VerifyReport
+    ) -> Iterator[Difference]:
+        row = next(rows, None)
+        doc = next(docs, None)
+        while row is not None or doc is not None:
+            row_id = int(row["id"]) if row is not None else None
+            doc_id = doc[0] if doc is not None else None
+            if doc_id is None or (row_id is not None and row_id < doc_id):
+                report.rows += 1
+                yield from _some(compare(str(row_id), row, None))
+                row = next(rows, None)
+            elif row_id is None or doc_id < row_id:
+                yield from _some(compare(str(doc_id), None, doc[1]))
+                doc = next(docs, None)
+            else:
+                report.rows += 1
+                yield from _some(compare(str(row_id), row, doc[1]))
+                row, doc = next(rows, None), next(docs, None)
+
+    def documents(
+        self, target: str, report: VerifyReport
+    ) -> tuple[Iterator[tuple[int, dict]], dict[str, dict]]:
+        """(id, source) of live documents sorted by id; documents whose `id` field is
+        missing or disagrees with _id are set aside in the returned dict (by _id) once the
+        sorted ones are exhausted (they sort last)."""
+        pages: queue.Queue = queue.Queue(maxsize=4)
+        unkeyed: dict[str, dict] = {}
+        fetcher = threading.Thread(target=self.fetch_pages, args=(target, pages), daemon=True)
+        fetcher.start()
+
+        def sorted_docs() -> Iterator[tuple[int, dict]]:
+            while (page := pages.get()) is not _END:
+                if isinstance(page, BaseException):
+                    raise page
+                for hit in page:
+                    report.documents += 1
+                    source = hit["_source"]
+                    if source.get("id") is None or str(source["id"]) != hit["_id"]:
+                        unkeyed[hit["_id"]] = source
+                    else:
+                        yield int(source["id"]), source
+
+        return sorted_docs(), unkeyed
+
+    def fetch_pages(self, target: str, pages: queue.Queue) -> None:
+        try:
+            pit = self.es.open_point_in_time(index=target, keep_alive="2m")["id"]
+            try:
+                after = None
+                while True:
+                    body: dict[str, Any] = {
+                        "size": self.page_size,
+                        "query": {"bool": {"filter": [index.LIVE_FILTER]}},
+                        "sort": [{"id": {"order": "asc", "missing": "_last"}}],
+                        "_source": ["id", *COMPARED_FIELDS],
+                        "pit": {"id": pit, "keep_alive": "2m"},
+                        "track_total_hits": False,
+                    }
+                    if after is not None:
+                        body["search_after"] = after
+                    hits = self.es.search(**body)["hits"]["hits"]
+                    if not hits:
+                        break
+                    pages.put(hits)
+                    after = hits[-1]["sort"]
+            finally:
+                self.es.options(ignore_status=404).close_point_in_time(id=pit)
+            pages.put(_END)
+        except BaseException as exc:  # handed to the reader, which raises it
+            pages.put(exc)
+
+    # -- in-flight events are not drift -------------------------------------------------
+
+    def recheck(self, target: str, report: VerifyReport) -> list[Difference]:
+        differences = report.differences
+        head = report.head
+        for _ in range(RECHECK_ROUNDS):
+            if self.r is not None and head > 0:
+                wait_for_position(self.r, self.names, head, timeout=self.wait)
+                report.indexer_position = indexer_position(self.r, self.names)
+            head, differences = self.check_ids(target, [d.id for d in differences])
+            report.rechecked += 1
+            if not differences or head <= report.head:
+                break
+            report.head = head
+        return differences
+
+    def check_ids(self, target: str, ids: list[str]) -> tuple[int, list[Difference]]:
+        """Compare just these ids, from a new snapshot and the index as of now."""
+        conn = sqlite.connect(self.settings.database, readonly=True)
+        try:
+            with sqlite.read(conn):
+                head = changelog_head(conn)
+                rows = rows_by_id(conn, ids)
+        finally:
+            conn.close()
+        sources = self.live_sources(target, ids)
+        found = [compare(pk, rows.get(pk), sources.get(pk)) for pk in ids]
+        return head, [d for d in found if d is not None]
+
+    def live_sources(self, target: str, ids: list[str]) -> dict[str, dict]:
+        out = {}
+        for chunk in _chunks(ids, 1000):
+            for doc in self.es.mget(index=target, ids=chunk)["docs"]:
+                if doc.get("found") and not doc["_source"].get("deleted"):
+                    out[doc["_id"]] = doc["_source"]
+        return out
+
+    # -- repair -------------------------------------------------------------------------
+
+    def repair(self, differences: list[Difference]) -> list[RepairAction]:
+        """Rewrite exactly these documents at the current head, in every write target."""
+        ids = [d.id for d in differences]
+        conn = sqlite.connect(self.settings.database, readonly=True)
+        try:
+            with sqlite.read(conn):
+                head = changelog_head(conn)
+                rows = rows_by_id(conn, ids)
+        finally:
+            conn.close()
+        targets = index.write_targets(self.es, self.names) or [self.index_name]
+        docs = [(pk, to_document(rows[pk]) if pk in rows else tombstone()) for pk in ids]
+        actions = versioned_actions(targets, docs, head)
+        outcome: dict[str, RepairAction] = {}
+        for ok, item in streaming_bulk(self.es, actions, raise_on_error=False, chunk_size=500):
+            result = next(iter(item.values()))
+            pk = str(result["_id"])
+            kind = "indexed" if pk in rows else "tombstoned"
+            if ok:
+                action = RepairAction(pk, kind, f"version {head}")
+            elif result.get("status") == 409:
+                action = RepairAction(pk, "skipped", "a newer version is already indexed")
+            else:
+                action = RepairAction(pk, "failed", str(result.get("error")))
+            # One action per id: the worst outcome over the write targets.
+            if pk not in outcome or outcome[pk].action in ("indexed", "tombstoned"):
+                outcome[pk] = action
+        self.es.indices.refresh(index=",".join(targets))
+        return [outcome[pk] for pk in ids if pk in outcome]
+
+
+def settle_unkeyed(
+    conn: sqlite3.Connection, found: list[Difference], unkeyed: dict[str, dict]
+) -> list[Difference]:
+    """Documents without a usable `id` field sorted last, outside the merge: one whose _id
+    names a row turns that row's "missing" into "stale"; the others are extra."""
+    if not unkeyed:
+        return found
+    rows = rows_by_id(conn, list(unkeyed))
+    settled = []
+    for d in found:
+        source = unkeyed.pop(d.id, None) if d.kind == "missing" else None
+        if source is None:
+            settled.append(d)
+            continue
+        stale = compare(d.id, rows[d.id], source) or Difference("stale", d.id)
+        stale.fields["id"] = (int(d.id), source.get("id"))
+        settled.append(stale)
+    settled += [compare(pk, rows.get(pk), source) or Difference("stale", pk)
+                for pk, source in sorted(unkeyed.items())]
+    return settled
+
+
+def rows_by_id(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, dict]:
+    numeric = [int(pk) for pk in ids if pk.isdigit()]
+    out = {}
+    for chunk in _chunks(numeric, 500):
+        marks = ",".join("?" * len(chunk))
+        cursor = conn.execute(f"SELECT * FROM {PRODUCTS_TABLE} WHERE id IN ({marks})", chunk)
+        columns = [c[0] for c in cursor.description]
+        for values in cursor:
+            row = dict(zip(columns, values, strict=True))
+            out[str(row["id"])] = row
+    return out
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _some(difference: Difference | None) -> Iterator[Difference]:
+    if difference is not None:
+        yield difference
