@@ -21,6 +21,7 @@ class Route:
     hang: bool = False  # accept, then never answer
     stream_bytes: int = 0  # send this many bytes, chunked, with no Content-Length
     declared_length: int | None = None  # a Content-Length header, whatever the body
+    delay: float = 0.0  # seconds before answering (keeps jobs in flight for chaos tests)
 
 
 class ImageServer:
@@ -63,6 +64,8 @@ class ImageServer:
         if route.hang:
             self.stopped.wait(120)
             return
+        if route.delay:
+            self.stopped.wait(route.delay)
         handler.send_response(route.status)
         if route.location:
             handler.send_header("Location", route.location)

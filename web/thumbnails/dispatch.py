@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import redis
 
+from indexer.dlq import DeadLetters
 from shared import heartbeat
 from shared.events import ChangeEvent, EventError
 from shared.names import THUMBNAILS_GROUP, Names
@@ -153,11 +154,13 @@ class Dispatcher:
 
     def dead_letter(self, entry_id: str, fields: dict, reason: str) -> None:
         log.error("poison entry %s to the DLQ: %s", entry_id, reason)
-        dead = {**fields, "entry_id": entry_id, "group": THUMBNAILS_GROUP, "reason": reason}
-        pipe = self.r.pipeline(transaction=True)
-        pipe.xadd(self.names.dlq_stream, dead)
-        pipe.xack(self.names.changes_stream, THUMBNAILS_GROUP, entry_id)
-        pipe.execute()
+        # One Redis transaction: the entry is either pending here or in the DLQ, never lost.
+        with self.r.pipeline(transaction=True) as pipe:
+            DeadLetters(self.r, self.names).add(
+                pipe, entry_id, fields, reason, f"{THUMBNAILS_GROUP}/{self.consumer}"
+            )
+            pipe.xack(self.names.changes_stream, THUMBNAILS_GROUP, entry_id)
+            pipe.execute()
 
     def sweep_if_due(self) -> None:
         now = time.monotonic()
