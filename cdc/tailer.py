@@ -216,8 +216,7 @@ class Tailer:
             return
         self.next_prune = now + self.prune_every_s
         acked = min([g.acked_seq for g in stream.groups(self.r, self.stream)] + [self.position])
-        if acked > 0:
-            position.record(self.conn, self.stream, acked_seq=acked)
+        position.record(self.conn, self.stream, acked_seq=acked)
         boundary = changelog.last_seq_before(self.conn, int(time.time() * 1000)
                                              - self.retention_s * 1000)
         through = min(acked, boundary)
