@@ -46,3 +46,20 @@ def _action(names: Names, pid: str, doc: dict[str, Any]) -> dict[str, Any]:
     seq = next(_seq)
     return {"_index": write_alias(names), "_id": pid, "_source": {**doc, "seq": seq},
             "version": seq, "version_type": "external"}
+
+
+def index_products(es: Elasticsearch, names: Names, pks: list[int]) -> None:
+    """Index products as they are in SQLite now (what the indexer would do after CDC)."""
+    from web.products.models import Product
+
+    index_rows(es, names, list(Product.objects.filter(pk__in=pks).values()))
+
+
+def create_products(es: Elasticsearch, names: Names, specs: list[dict[str, Any]]) -> list:
+    """Create products in SQLite (status active unless given) and index them."""
+    from web.products.models import Product
+
+    made = [Product.objects.create(**{"status": 1, "image_url": "https://img.example/x.jpg",
+                                      **spec}) for spec in specs]
+    index_products(es, names, [p.pk for p in made])
+    return made

@@ -11,6 +11,8 @@ from typing import Any
 from indexer.documents import STATUS_NAMES
 
 WINDOW = "now-1h/m"
+# A product's path: processing, then active (or inactive when its image failed).
+_PIPELINE_ORDER = sorted(STATUS_NAMES.items(), key=lambda kv: {2: 0, 1: 1, 0: 2}.get(kv[0], 3))
 TOP_CATEGORIES = 10
 PERCENTS = (50, 90, 99)
 PRICE_RANGES: tuple[tuple[str, float | None, float | None], ...] = (
@@ -83,8 +85,7 @@ def analytics(response: dict[str, Any]) -> dict[str, Any]:
 
 def _status(aggs: dict[str, Any]) -> dict[str, int]:
     counts = {b["key"]: b["doc_count"] for b in aggs.get("status", {}).get("buckets", [])}
-    return {name: counts.get(code, 0) for code, name in sorted(STATUS_NAMES.items(),
-                                                               key=lambda kv: (kv[0] != 2, kv))}
+    return {name: counts.get(code, 0) for code, name in _PIPELINE_ORDER}
 
 
 def _stats(stats: dict[str, Any]) -> dict[str, float | None]:

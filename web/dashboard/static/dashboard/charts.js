@@ -12,6 +12,12 @@
     return node;
   }
 
+  // Draw at the element's own width so 12px text stays 12px whatever the layout.
+  function widthOf(svg) {
+    var w = Math.round(svg.getBoundingClientRect().width);
+    return w > 100 ? w : 640;
+  }
+
   function reset(svg, width, height) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
@@ -34,7 +40,7 @@
   // items: [{label, value, title?}]; opts: {height, labelEvery, color}
   function columns(svg, items, opts) {
     opts = opts || {};
-    var W = 640, H = opts.height || 220, left = 44, right = 8, top = 16, bottom = 30;
+    var W = widthOf(svg), H = opts.height || 220, left = 44, right = 24, top = 16, bottom = 30;
     reset(svg, W, H);
     svg.setAttribute("data-bars", String(items.length));
     var max = niceMax(Math.max.apply(null, items.map(function (d) { return d.value; }).concat([0])));
@@ -69,7 +75,7 @@
   // items: [{label, value, cls?}]; opts: {unit}
   function bars(svg, items, opts) {
     opts = opts || {};
-    var rowH = 26, W = 640, left = 150, right = 70, top = 6;
+    var rowH = 26, W = widthOf(svg), left = 150, right = 70, top = 6;
     var H = Math.max(60, top * 2 + rowH * items.length);
     reset(svg, W, H);
     svg.setAttribute("data-bars", String(items.length));
