@@ -285,7 +285,25 @@ class Verify:
             if pk not in outcome or outcome[pk].action in ("indexed", "tombstoned"):
                 outcome[pk] = action
         self.es.indices.refresh(index=",".join(targets))
+        self.confirm(ids, outcome)
         return [outcome[pk] for pk in ids if pk in outcome]
+
+    def confirm(self, ids: list[str], outcome: dict[str, RepairAction]) -> None:
+        """A repair that left the document different failed, whatever the write said: e.g.
+        someone wrote the index directly with a version above the changelog head."""
+        target = self.index_name or index.read_index(self.es, self.names)
+        head, remaining = self.check_ids(target, ids)
+        if remaining and self.r is not None and head > 0:  # a live update may be in flight
+            wait_for_position(self.r, self.names, head, timeout=self.wait)
+            _, remaining = self.check_ids(target, [d.id for d in remaining])
+        for d in remaining:
+            previous = outcome.get(d.id)
+            if previous is None or previous.action != "skipped":
+                outcome[d.id] = RepairAction(d.id, "failed", f"still {d.kind} after repair")
+            else:
+                outcome[d.id] = RepairAction(
+                    d.id, "failed", f"still {d.kind}: the index holds a version above the "
+                    "changelog head (written outside the pipeline?); `catalog reindex` fixes it")
 
 
 def settle_unkeyed(
