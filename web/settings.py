@@ -73,6 +73,10 @@ DATABASES = {
                 f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS};"
             ),
         },
+        # Keep connections across requests: closing the last connection of a WAL database
+        # checkpoints and deletes the WAL, which tripled POST /api/products latency
+        # (scripts/bench/api_latency.py).
+        "CONN_MAX_AGE": 600,
         # A file, not :memory:, so other processes (tailer, workers) see the test database.
         "TEST": {"NAME": str(CATALOG.database.with_name(CATALOG.database.stem + "-test.sqlite3"))},
     }
