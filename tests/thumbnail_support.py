@@ -6,7 +6,8 @@ assertion), and `images.loopback.test` resolves to 127.0.0.1 (the one allow-list
 127.0.0.1 itself is NOT on the allow-list) while `images.internal.test` resolves to a
 private address, without any real DNS.
 
-Fixtures (import the *_fixture names): thumbnail_settings, pipeline, image_server.
+Its fixtures (thumbnail_settings, pipeline, image_server) live in tests/thumbnail_fixtures.py:
+a test module loads them with pytest_plugins = ["tests.thumbnail_fixtures"].
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
-from shared import settings as settings_module
 from tests.image_server import ImageServer
 from tests.network_guard import catalog_argv, worker_argv
 from web.products.models import Product
@@ -63,35 +62,6 @@ class Pipeline:
     def logs(self) -> str:
         return "\n".join(f"--- {d.log_path.name}\n{d.output()[-3000:]}"
                          for d in self.daemons.started)
-
-
-@pytest.fixture(name="thumbnail_settings")
-def thumbnail_settings_fixture(catalog_settings, monkeypatch, settings):
-    """Short timeouts and retries, the loopback test host allow-listed (not 127.0.0.1)."""
-    for key, value in {
-        "THUMBNAIL_ALLOWED_HOSTS": LOOPBACK_NAME,
-        "THUMBNAIL_FETCH_TIMEOUT": "1",
-        "THUMBNAIL_RETRY_BACKOFF": "0.2",
-        "THUMBNAIL_RETRY_BACKOFF_MAX": "1",
-        "THUMBNAIL_MAX_ATTEMPTS": "3",
-        "THUMBNAIL_SWEEP_INTERVAL": "1",
-        "THUMBNAIL_STUCK_SECONDS": "60",
-    }.items():
-        monkeypatch.setenv(key, value)
-    s = settings_module.load()
-    settings.CATALOG = s
-    return s
-
-
-@pytest.fixture(name="pipeline")
-def pipeline_fixture(daemons, thumbnail_settings, tmp_path) -> Pipeline:
-    return Pipeline(daemons, thumbnail_settings, tmp_path)
-
-
-@pytest.fixture(name="image_server")
-def image_server_fixture():
-    with ImageServer() as server:
-        yield server
 
 
 def loopback_url(server: ImageServer, path: str) -> str:

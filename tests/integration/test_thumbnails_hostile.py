@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cdc_support import clean_changelog  # noqa: F401 - fixture
 from tests.image_server import Route
 from tests.sample_images import TEXT_NAMED_JPG, bomb_png, jpeg, truncated_jpeg
-from tests.thumbnail_support import (  # noqa: F401 - fixtures
+from tests.thumbnail_support import (
     PRIVATE_IP,
     PRIVATE_NAME,
-    image_server_fixture,
     loopback_url,
-    pipeline_fixture,
     settled,
-    thumbnail_settings_fixture,
 )
 from tests.waiting import wait_until
 from web.products.models import Product
 
+pytest_plugins = ["tests.cdc_fixtures", "tests.thumbnail_fixtures"]
 pytestmark = pytest.mark.usefixtures("clean_changelog")
 
 

@@ -10,20 +10,18 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.cdc_support import clean_changelog  # noqa: F401 - fixture
 from tests.image_server import Route
 from tests.sample_images import jpeg, png
-from tests.thumbnail_support import (  # noqa: F401 - fixtures
+from tests.thumbnail_support import (
     decoded_thumbnails,
-    image_server_fixture,
     loopback_url,
-    pipeline_fixture,
     settled,
-    thumbnail_settings_fixture,
 )
 from tests.waiting import wait_until
 from web.products.models import Product
+from web.thumbnails.storage import expected_urls
 
+pytest_plugins = ["tests.cdc_fixtures", "tests.thumbnail_fixtures"]
 pytestmark = pytest.mark.usefixtures("clean_changelog")
 
 
@@ -107,3 +105,30 @@ def test_edits_that_keep_the_image_dispatch_no_new_job(pipeline, image_server):
     wait_until(lambda: settled([marker.pk]), timeout=60, message=pipeline.logs())
     # One fetch per job: the product's own insert and the marker's insert, not the title edit.
     assert image_server.paths_requested() == ["/a.jpg", "/a.jpg"]
+
+
+def test_image_replaced_while_its_job_runs_ends_with_the_new_images_thumbnails(
+    pipeline, image_server
+):
+    image_server.add("/slow.jpg", Route(body=jpeg(500, 500), delay=1.5))
+    image_server.add("/fast.png", Route(body=png(600, 300), content_type="image/png"))
+    pipeline.start()
+    slow_url = loopback_url(image_server, "/slow.jpg")
+    product = Product.objects.create(title="Vase", image_url=slow_url)
+    wait_until(lambda: "/slow.jpg" in image_server.paths_requested(), timeout=60,
+               message=pipeline.logs())
+    new_url = loopback_url(image_server, "/fast.png")
+    Product.objects.filter(pk=product.pk).update(image_url=new_url)
+
+    def finished():
+        p = Product.objects.get(pk=product.pk)
+        logs = pipeline.logs()
+        return p if p.status == Product.Status.ACTIVE and logs.count("succeeded") >= 2 else None
+
+    final = wait_until(finished, timeout=60, message=pipeline.logs())
+    sizes = decoded_thumbnails(final, pipeline.settings.media, pipeline.settings.media_url)
+    assert sizes == {"64": (64, 32), "256": (256, 128), "512": (512, 256)}
+    assert final.thumbnails == expected_urls(product.pk, new_url, [64, 256, 512], "/media/")
+    # The slow job found the image replaced at its compare-then-write and left no files.
+    on_disk = {p.name for p in (pipeline.settings.media / "thumbs").glob("**/*.webp")}
+    assert on_disk == {u.rsplit("/", 1)[1] for u in final.thumbnails.values()}

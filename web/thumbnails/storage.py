@@ -74,3 +74,8 @@ def store(
 
 def expected_urls(product_id: int, image_url: str, widths: list[int], media_url: str) -> dict:
     return {str(w): media_url + relative_name(product_id, image_url, w) for w in sorted(widths)}
+
+
+def remove(urls: dict[str, str], *, media_root: Path, media_url: str) -> None:
+    for url in urls.values():
+        (media_root / url[len(media_url):]).unlink(missing_ok=True)

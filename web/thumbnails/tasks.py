@@ -52,7 +52,11 @@ def generate_thumbnails(self, product_id: int, image_url: str, seq: int | None =
         raise self.retry(
             exc=exc, countdown=countdown, max_retries=s.thumbnail_max_attempts
         ) from exc
-    return record_success(product_id, image_url, thumbnails)
+    outcome = record_success(product_id, image_url, thumbnails)
+    if outcome == "skipped":  # the image changed while we rendered: these files are orphans
+        storage.remove(thumbnails, media_root=Path(django_settings.MEDIA_ROOT),
+                       media_url=s.media_url)
+    return outcome
 
 
 def make_thumbnails(product_id: int, image_url: str, s) -> dict[str, str]:
