@@ -140,31 +140,11 @@ class Verify:
                 # Refresh after the snapshot: the index shows at least what was applied then.
                 self.es.indices.refresh(index=target)
                 docs, unkeyed = self.documents(target, report)
-                found = list(self.merge(product_rows(conn), docs, report))
+                found = list(merge(product_rows(conn), docs, report))
                 report.differences = settle_unkeyed(conn, found, unkeyed)
         finally:
             conn.close()
         return report
-
-    def merge(
-        self, rows: Iterator[dict], docs: Iterator[tuple[int, dict]], report: VerifyReport
-    ) -> Iterator[Difference]:
-        row = next(rows, None)
-        doc = next(docs, None)
-        while row is not None or doc is not None:
-            row_id = int(row["id"]) if row is not None else None
-            doc_id = doc[0] if doc is not None else None
-            if doc_id is None or (row_id is not None and row_id < doc_id):
-                report.rows += 1
-                yield from _some(compare(str(row_id), row, None))
-                row = next(rows, None)
-            elif row_id is None or doc_id < row_id:
-                yield from _some(compare(str(doc_id), None, doc[1]))
-                doc = next(docs, None)
-            else:
-                report.rows += 1
-                yield from _some(compare(str(row_id), row, doc[1]))
-                row, doc = next(rows, None), next(docs, None)
 
     def documents(
         self, target: str, report: VerifyReport
@@ -304,6 +284,28 @@ class Verify:
                 outcome[d.id] = RepairAction(
                     d.id, "failed", f"still {d.kind}: the index holds a version above the "
                     "changelog head (written outside the pipeline?); `catalog reindex` fixes it")
+
+
+def merge(
+    rows: Iterator[dict], docs: Iterator[tuple[int, dict]], report: VerifyReport
+) -> Iterator[Difference]:
+    """Differences of two id-sorted streams: rows, and (id, source) documents."""
+    row = next(rows, None)
+    doc = next(docs, None)
+    while row is not None or doc is not None:
+        row_id = int(row["id"]) if row is not None else None
+        doc_id = doc[0] if doc is not None else None
+        if doc_id is None or (row_id is not None and row_id < doc_id):
+            report.rows += 1
+            yield from _some(compare(str(row_id), row, None))
+            row = next(rows, None)
+        elif row_id is None or doc_id < row_id:
+            yield from _some(compare(str(doc_id), None, doc[1]))
+            doc = next(docs, None)
+        else:
+            report.rows += 1
+            yield from _some(compare(str(row_id), row, doc[1]))
+            row, doc = next(rows, None), next(docs, None)
 
 
 def settle_unkeyed(
