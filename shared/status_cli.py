@@ -22,8 +22,22 @@ def _cdc(settings: Settings) -> dict[str, Any]:
     return cdc_status(settings)
 
 
+def _daemons(settings: Settings) -> dict[str, Any]:
+    from indexer.sync_status import daemons
+
+    return daemons(settings)
+
+
+def _index(settings: Settings) -> dict[str, Any]:
+    from indexer.sync_status import index_vs_table
+
+    return index_vs_table(settings)
+
+
 SECTIONS: list[tuple[str, Callable[[Settings], dict[str, Any]]]] = [
+    ("daemons", _daemons),
     ("cdc", _cdc),
+    ("index", _index),
 ]
 
 
@@ -34,7 +48,10 @@ def collect(settings: Settings) -> dict[str, dict[str, Any]]:
             report[title] = section(settings)
         except Exception as exc:  # one broken section must not hide the rest
             report[title] = {"error": f"{type(exc).__name__}: {exc}"}
-    return report
+    from indexer.sync_status import verdict
+
+    # The verdict first: what needs a human, read from the sections below it.
+    return {"summary": verdict(report), **report}
 
 
 def render(report: dict[str, Any], indent: int = 0) -> list[str]:
