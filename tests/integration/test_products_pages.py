@@ -144,3 +144,18 @@ def test_admin_lists_products_for_staff(admin_client):
     assert response.status_code == 200
     assert "item 1" in response.content.decode()
     assert admin_client.get("/admin/products/apitoken/add/").status_code == 200
+
+
+def test_oversized_form_post_is_a_client_error_not_500(browser_client, settings):
+    token = csrf_token(browser_client)
+    body = {"csrfmiddlewaretoken": token, "title": "t", "image_url": "https://x.test/p",
+            "description": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    response = browser_client.post("/products/", body)
+    assert response.status_code == 400
+    assert Product.objects.count() == 0
+
+
+def test_navigation_marks_the_products_section_current(client):
+    html = client.get("/products/").content.decode()
+    assert '<a href="/products/" aria-current="page">Products</a>' in html
+    assert '<a href="/search/">Search</a>' in html
