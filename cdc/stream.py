@@ -1,9 +1,10 @@
 """The Redis side of the tailer: the changes stream, its top ID, and what the groups acknowledged.
 
-Entry IDs are `<seq>-0`. Redis refuses an XADD whose ID is not above the stream's top,
-which is what makes a republish after a crash harmless: each refused entry is one we had
-already published. Once the stream exists, entries go in with NOMKSTREAM, so a Redis that
-restarted empty answers nil instead of silently starting a new stream in the middle.
+Entry IDs are `<seq>-0`: the stream's top is the tailer's position, and an entry at or
+below the top is one already published (after a crash), skipped, never added twice.
+Publishing is one Lua script per batch, so "is this still our stream?" and the XADDs are
+atomic: a Redis that restarted empty is noticed instead of a new stream silently starting
+in the middle.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import redis
 
 from shared.events import ChangeEvent, seq_of
 from shared.names import CONSUMER_GROUPS
-
-_DUPLICATE = "equal or smaller than the target stream top"
 
 
 class StreamMissing(RuntimeError):
@@ -57,26 +56,57 @@ def create(r: redis.Redis, stream: str, groups: Sequence[str] = CONSUMER_GROUPS)
                 raise
 
 
-def publish(r: redis.Redis, stream: str, events: Sequence[ChangeEvent]) -> tuple[int, int]:
-    """XADD every event in one pipeline; returns (added, already_there).
+# Atomically: check the stream is still the one we have been publishing to (it exists and
+# its last ID is not below what we published), then XADD each entry whose ID is above the
+# top. A consumer that recreated the stream (XGROUP CREATE MKSTREAM) after Redis restarted
+# empty cannot make us publish seq N+1 onto it and skip everything retained before.
+# ARGV: expected top seq, then per entry: id, field count, fields...
+_PUBLISH = """
+local expected = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local top = 0
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then top = tonumber(string.match(info[i + 1], '^(%d+)')) end
+end
+if top < expected then return {-2, top} end
+local added, duplicates, i = 0, 0, 2
+while i <= #ARGV do
+  local id, n = ARGV[i], tonumber(ARGV[i + 1])
+  local seq = tonumber(string.match(id, '^(%d+)'))
+  if seq <= top then
+    duplicates = duplicates + 1
+  else
+    local args = {'XADD', KEYS[1], id}
+    for j = 1, n do args[#args + 1] = ARGV[i + 1 + j] end
+    redis.call(unpack(args))
+    added, top = added + 1, seq
+  end
+  i = i + 2 + n
+end
+return {added, duplicates}
+"""
 
-    Raises StreamMissing if Redis answered nil (stream gone) for any entry; the entries
-    before it are in, and the caller re-reads the top before going on.
+
+def publish(r: redis.Redis, stream: str, events: Sequence[ChangeEvent],
+            expected_top: int) -> tuple[int, int]:
+    """XADD every event not yet on the stream, in one atomic script; (added, already_there).
+
+    `expected_top` is the seq we last saw published. Raises StreamMissing, adding nothing,
+    if the stream is gone or its top is below that (Redis lost it, or it was recreated).
     """
-    pipe = r.pipeline(transaction=False)
+    args: list = [expected_top]
     for event in events:
-        pipe.xadd(stream, event.to_fields(), id=event.entry_id, nomkstream=True)
-    added = duplicates = 0
-    for event, result in zip(events, pipe.execute(raise_on_error=False), strict=True):
-        if isinstance(result, redis.ResponseError):
-            if _DUPLICATE not in str(result):
-                raise result
-            duplicates += 1
-        elif result is None:
-            raise StreamMissing(f"{stream} is missing (XADD {event.entry_id} answered nil)")
-        else:
-            added += 1
-    return added, duplicates
+        fields = event.to_fields()
+        args += [event.entry_id, len(fields) * 2]
+        for key, value in fields.items():
+            args += [key, value]
+    first, second = r.register_script(_PUBLISH)(keys=[stream], args=args)
+    if first == -1:
+        raise StreamMissing(f"{stream} is missing")
+    if first == -2:
+        raise StreamMissing(f"{stream} ends at seq {second}, below published seq {expected_top}")
+    return first, second
 
 
 def groups(r: redis.Redis, stream: str, names: Sequence[str] = CONSUMER_GROUPS) -> list[GroupState]:

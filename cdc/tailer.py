@@ -1,6 +1,7 @@
 """The tailer daemon: changelog rows, in seq order, onto the Redis stream, each exactly once.
 
-    run() → sync_with_stream() → read_batch() → publish_batch() → record_position()
+    run() → sync_with_stream() → read_batch() → publish_batch() | check_stream()
+          → record_position()
           → prune_if_due() → heartbeat_if_due() → wait_for_changes()
 
 The stream's top ID is the position: after a crash the tailer reads it and goes on from
@@ -75,6 +76,8 @@ class Tailer:
                     batch = self.read_batch()
                     if batch:
                         self.publish_batch(batch)
+                    else:
+                        self.check_stream()
                     self.record_position()
                     self.prune_if_due()
                     self.heartbeat_if_due()
@@ -151,8 +154,8 @@ class Tailer:
         head = changelog.head(self.conn)
         floor = changelog.floor(self.conn)
         first_retained = floor if floor is not None else head + 1
+        stream.create(self.r, self.stream)  # and its groups, if Redis lost them
         if top is None:
-            stream.create(self.r, self.stream)
             if recorded.seq > 0:
                 log.error(
                     "REDIS LOST THE STREAM %s: SQLite says seq %d was published. Republishing "
@@ -160,8 +163,9 @@ class Tailer:
                     self.stream, recorded.seq, first_retained, head,
                 )
         elif top < recorded.seq:
-            log.error("Redis went back in time: %s ends at seq %d, SQLite says %d was published; "
-                      "publishing again from there", self.stream, top, recorded.seq)
+            log.error("REDIS LOST STREAM ENTRIES: %s ends at seq %d, SQLite says %d was "
+                      "published; republishing the retained changelog after %d",
+                      self.stream, top, recorded.seq, top)
         if top is not None and top > head:
             log.error("%s is ahead of the changelog (top %d > head %d): was the changelog "
                       "reset? New rows up to %d will be refused as duplicates",
@@ -189,7 +193,7 @@ class Tailer:
 
     def publish_batch(self, rows: list[tuple]) -> None:
         events = [changelog.to_event(row) for row in rows]
-        added, duplicates = stream.publish(self.r, self.stream, events)
+        added, duplicates = stream.publish(self.r, self.stream, events, self.position)
         self.position = events[-1].seq
         metrics.EVENTS.inc(added)
         metrics.BATCH.observe(len(events))
@@ -197,6 +201,13 @@ class Tailer:
             metrics.DUPLICATES.inc(duplicates)
             log.info("%d entr%s up to seq %d were already on the stream (published before a "
                      "restart)", duplicates, "y" if duplicates == 1 else "ies", self.position)
+
+    def check_stream(self) -> None:
+        """While idle, notice a Redis that restarted empty (publishing notices by itself),
+        so consumers get the republished history promptly."""
+        top = stream.top_seq(self.r, self.stream)
+        if top is None or top < self.position:
+            raise stream.StreamMissing(f"{self.stream} is missing or behind seq {self.position}")
 
     def record_position(self, force: bool = False) -> None:
         now = time.monotonic()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from cdc import changelog
@@ -31,17 +32,21 @@ def stream_events(r, stream: str) -> list[ChangeEvent]:
     return [ChangeEvent.from_entry(eid, fields) for eid, fields in r.xrange(stream, "-", "+")]
 
 
-def writer_argv(database: Path | str, count: int, tag: str, per_txn: int = 1) -> list[str]:
+def writer_argv(database: Path | str, count: int, tag: str, per_txn: int = 1,
+                pause: float = 0.0) -> list[str]:
     return [sys.executable, "-m", "tests.cdc_support", str(database), str(count), tag,
-            str(per_txn)]
+            str(per_txn), str(pause)]
 
 
-def write_products(database: str, count: int, tag: str, per_txn: int = 1) -> None:
-    """Insert `count` products titled `<tag>-<n>` with raw SQL, `per_txn` per transaction;
-    every 3rd transaction also updates and every 7th deletes one of its rows."""
+def write_products(database: str, count: int, tag: str, per_txn: int = 1,
+                   pause: float = 0.0) -> None:
+    """Insert `count` products titled `<tag>-<n>` with raw SQL, `per_txn` per transaction
+    (then sleep `pause` s); every 3rd row is also updated and every 7th deleted."""
     conn = db.connect(database)
     n = 0
     while n < count:
+        if n and pause:
+            time.sleep(pause)
         with db.write(conn):
             for _ in range(min(per_txn, count - n)):
                 cur = conn.execute(INSERT_PRODUCT, (f"{tag}-{n}", f"row {n} of {tag}"))
@@ -60,5 +65,6 @@ if __name__ == "__main__":
     parser.add_argument("count", type=int)
     parser.add_argument("tag")
     parser.add_argument("per_txn", type=int, nargs="?", default=1)
+    parser.add_argument("pause", type=float, nargs="?", default=0.0)
     a = parser.parse_args()
-    write_products(a.database, a.count, a.tag, a.per_txn)
+    write_products(a.database, a.count, a.tag, a.per_txn, a.pause)

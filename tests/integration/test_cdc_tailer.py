@@ -78,23 +78,31 @@ def test_entries_already_on_the_stream_are_not_published_twice(
         _save(n)
     # As if a previous tailer died after XADD of seqs 1..3 and before anything else.
     stream.create(redis_client, names.changes_stream)
-    stream.publish(redis_client, names.changes_stream, changelog_rows(clean_changelog)[:3])
+    stream.publish(redis_client, names.changes_stream, changelog_rows(clean_changelog)[:3], 0)
     tailer = daemons.catalog("cdc", "run")
     wait_until(lambda: _stream_len(redis_client, names) == 5, message=tailer.output())
     assert stream_events(redis_client, names.changes_stream) == changelog_rows(clean_changelog)
 
 
-def test_publish_recognises_duplicates_per_entry(redis_client, names, clean_changelog):
+def test_publish_skips_entries_already_there_and_refuses_a_lost_or_recreated_stream(
+    redis_client, names, clean_changelog
+):
     for n in range(4):
         _save(n)
     events = changelog_rows(clean_changelog)
-    stream.create(redis_client, names.changes_stream)
-    assert stream.publish(redis_client, names.changes_stream, events[:2]) == (2, 0)
-    assert stream.publish(redis_client, names.changes_stream, events) == (2, 2)
-    redis_client.delete(names.changes_stream)
+    s = names.changes_stream
+    stream.create(redis_client, s)
+    assert stream.publish(redis_client, s, events[:2], 0) == (2, 0)
+    assert stream.publish(redis_client, s, events, 2) == (2, 2)
+    redis_client.delete(s)
     with pytest.raises(stream.StreamMissing):
-        stream.publish(redis_client, names.changes_stream, events)
-    assert not redis_client.exists(names.changes_stream)  # NOMKSTREAM: no stream restarted
+        stream.publish(redis_client, s, events, 4)
+    assert not redis_client.exists(s)  # nothing started a new stream in the middle
+    # A consumer recreating the stream empty (XGROUP CREATE MKSTREAM) is noticed too.
+    redis_client.xgroup_create(s, "indexer", id="0", mkstream=True)
+    with pytest.raises(stream.StreamMissing, match="below published seq 4"):
+        stream.publish(redis_client, s, events[3:], 4)
+    assert redis_client.xlen(s) == 0
 
 
 def test_second_tailer_refuses_to_start(daemons, redis_client, names):
