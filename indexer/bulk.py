@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,10 +69,15 @@ class StopWaiting(Exception):
 
 
 class VersionedBulk:
-    def __init__(self, es: Elasticsearch, *, chunk_size: int = 1000, backoff_cap: float = 5.0):
+    def __init__(
+        self, es: Elasticsearch, *, concurrency: int = 2, min_chunk: int = 200,
+        backoff_cap: float = 5.0,
+    ):
         self.es = es
-        self.chunk_size = chunk_size
+        self.concurrency = max(1, concurrency)
+        self.min_chunk = min_chunk  # below this, one more request costs more than it saves
         self.backoff_cap = backoff_cap
+        self._executor: ThreadPoolExecutor | None = None
 
     def write(
         self,
@@ -108,32 +114,55 @@ class VersionedBulk:
         return outcome
 
     def _attempt(self, writes, pending, per_target, outcome) -> tuple[list, str]:
-        """One pass over `pending` (write, target) pairs; return those to retry and why."""
-        actions = (_action(writes[i], target) for i, target in pending)
-        done = 0
+        """One pass over `pending` (write, target) pairs; return those to retry and why.
+
+        The pairs go out as up to `concurrency` bulk requests at once: one request keeps
+        one write thread of the shard busy, two keep both cores of a small node busy.
+        """
+        size = max(self.min_chunk, -(-len(pending) // self.concurrency))
+        chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+        if len(chunks) == 1:
+            results = [self._send(writes, chunks[0])]
+        else:
+            results = list(self._pool().map(lambda c: self._send(writes, c), chunks))
         retry: list[tuple[int, str]] = []
         reason = ""
-        try:
-            results = streaming_bulk(
-                self.es, actions, chunk_size=self.chunk_size, raise_on_error=False,
-                raise_on_exception=True, max_retries=0,
-            )
-            for (i, target), (ok, item) in zip(pending, results, strict=False):
-                done += 1
-                status, error = _classify(ok, item)
+        for items, error in results:
+            for (i, target), status, text in items:
                 if status is None:
                     retry.append((i, target))
-                    reason = error
+                    reason = text
                 elif status == REJECTED:
                     outcome.status[i] = REJECTED
-                    outcome.reasons[i] = f"{target}: {error}"
+                    outcome.reasons[i] = f"{target}: {text}"
                 else:
                     per_target[(i, target)] = status
-        except (ApiError, TransportError) as exc:
-            reason = _describe(exc)
-        retry.extend(pending[done:])
+            reason = error or reason
         # A write rejected on one target is a dead letter; do not retry it on the others.
         return [(i, t) for i, t in retry if outcome.status.get(i) != REJECTED], reason
+
+    def _send(self, writes, chunk) -> tuple[list, str]:
+        """One bulk request: [(pair, status or None for transient, error text)], error."""
+        actions = (_action(writes[i], target) for i, target in chunk)
+        out: list = []
+        try:
+            results = streaming_bulk(
+                self.es, actions, chunk_size=len(chunk), raise_on_error=False,
+                raise_on_exception=True, max_retries=0,
+            )
+            for pair, (ok, item) in zip(chunk, results, strict=False):
+                status, text = _classify(ok, item)
+                out.append((pair, status, text))
+        except (ApiError, TransportError) as exc:
+            error = _describe(exc)
+            out.extend((pair, None, error) for pair in chunk[len(out):])
+            return out, error
+        return out, ""
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="bulk")
+        return self._executor
 
 
 def _action(write: Write, target: str) -> dict[str, Any]:

@@ -79,7 +79,7 @@ class Indexer:
             settings.elasticsearch_url, request_timeout=60, max_retries=0, retry_on_timeout=False
         )
         self.batch_size = settings.indexer_batch_size
-        self.bulk = VersionedBulk(self.es, chunk_size=self.batch_size)
+        self.bulk = VersionedBulk(self.es, concurrency=settings.indexer_bulk_concurrency)
         self.dlq = DeadLetters(self.r, self.names)
         self.metrics = IndexerMetrics()
         self.patience = patience  # seconds to wait out a failing Elasticsearch; None: forever

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from indexer.index import read_index
-from tests.cdc_support import clean_changelog  # noqa: F401 - fixture
 from tests.indexer_support import stored, visible_ids
 from tests.waiting import wait_until
 from web.products.models import Product
 
+pytest_plugins = ["tests.cdc_fixtures"]  # clean_changelog
 pytestmark = pytest.mark.usefixtures("clean_changelog")
 
 
