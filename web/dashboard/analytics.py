@@ -1,16 +1,17 @@
 """The dashboard's figures from the search index: one size-0 search, many aggregations.
 
-Date math is rounded to the minute ("now-1h/m") so Elasticsearch's request cache can
-answer repeats until the next refresh changes the index.
+The hour's bounds are absolute times rounded to the minute, not "now" date math: a
+request that mentions `now` is never cached, this one is served from Elasticsearch's
+request cache until the next refresh changes the index.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from indexer.documents import STATUS_NAMES
 
-WINDOW = "now-1h/m"
 # A product's path: processing, then active (or inactive when its image failed).
 _PIPELINE_ORDER = sorted(STATUS_NAMES.items(), key=lambda kv: {2: 0, 1: 1, 0: 2}.get(kv[0], 3))
 TOP_CATEGORIES = 10
@@ -27,16 +28,18 @@ PRICE_RANGES: tuple[tuple[str, float | None, float | None], ...] = (
 )
 
 
-def analytics_body() -> dict[str, Any]:
+def analytics_body(now: datetime | None = None) -> dict[str, Any]:
+    end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    start, end_text = _iso(end - timedelta(hours=1)), _iso(end)
     return {
         "size": 0,
         "track_total_hits": True,
         "aggs": {
             "recent": {
-                "filter": {"range": {"created_at": {"gte": WINDOW}}},
+                "filter": {"range": {"created_at": {"gte": start}}},
                 "aggs": {"per_minute": {"date_histogram": {
                     "field": "created_at", "fixed_interval": "1m", "min_doc_count": 0,
-                    "extended_bounds": {"min": WINDOW, "max": "now/m"},
+                    "extended_bounds": {"min": start, "max": end_text},
                 }}},
             },
             "status": {"terms": {"field": "status", "size": len(STATUS_NAMES) + 1}},
@@ -81,6 +84,10 @@ def analytics(response: dict[str, Any]) -> dict[str, Any]:
                for p in PERCENTS},
         },
     }
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _status(aggs: dict[str, Any]) -> dict[str, int]:

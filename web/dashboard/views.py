@@ -9,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from web.dashboard import freshness
 from web.dashboard.analytics import analytics, analytics_body
 from web.dashboard.pipeline import pipeline_lag
 from web.search import client
@@ -18,6 +19,11 @@ REFRESH_SECONDS = 3
 
 
 def current_analytics() -> dict:
+    s = settings.CATALOG
+    return freshness.recent((s.elasticsearch_url, s.index_alias), compute_analytics)
+
+
+def compute_analytics() -> dict:
     figures = analytics(client.search(request_cache=True, **analytics_body()))
     figures["pipeline"] = pipeline_lag(settings.CATALOG)
     figures["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")

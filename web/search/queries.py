@@ -16,9 +16,10 @@ from indexer.documents import STATUS_NAMES, SUGGEST_CONTEXT
 
 ACTIVE_CONTEXT = "1"  # indexer.documents writes the status context as a string
 SUGGESTIONS = 10
-# A product has one completion input per word suffix, so one product can fill several
-# slots; ask for more and keep the first of each id.
-SUGGEST_CANDIDATES = 40
+# Each suggester returns a product once (its best input), but the exact and fuzzy lists
+# overlap: merged and deduplicated by id they still fill SUGGESTIONS. Every candidate
+# costs a _source fetch, the bulk of a suggest request's time, so ask for few.
+SUGGEST_CANDIDATES = 12
 PAGE_SIZE = 20
 CENT = Decimal("0.01")
 MAX_WINDOW = 10_000  # index.max_result_window: from + size beyond it is refused
