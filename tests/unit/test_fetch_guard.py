@@ -7,8 +7,11 @@ connection. Loopback servers (127.0.0.1, allow-listed) stand in for image hosts.
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -190,3 +193,18 @@ def test_refused_connection_is_transient():
         fetcher = Fetcher(max_bytes=100, timeout=1, allowed_hosts={"127.0.0.1"})
         with pytest.raises(TransientError, match=re.escape("connection to 127.0.0.1 failed")):
             fetcher.fetch(f"http://127.0.0.1:{port}/a.jpg")
+
+
+def test_http_1_0_server_that_closes_after_the_body_is_read_to_the_end(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"j" * 200_000)
+    class Quiet(SimpleHTTPRequestHandler):  # protocol_version HTTP/1.0: closes after a body
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        fetcher = Fetcher(max_bytes=10**6, timeout=2, allowed_hosts={"127.0.0.1"})
+        body = fetcher.fetch(f"http://127.0.0.1:{httpd.server_address[1]}/a.jpg")
+        httpd.shutdown()
+    assert body == b"j" * 200_000

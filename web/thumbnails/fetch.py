@@ -166,7 +166,8 @@ class Fetcher:
         chunks: list[bytes] = []
         total = 0
         while True:
-            conn.sock.settimeout(_remaining(deadline, self.timeout))
+            # conn.sock is None once http.client hands a closing socket to the response.
+            conn.pinned_sock.settimeout(_remaining(deadline, self.timeout))
             chunk = response.read1(CHUNK)
             if not chunk:
                 return b"".join(chunks)
@@ -192,7 +193,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self._connector = connector
 
     def connect(self) -> None:
-        self.sock = self._connector((self._ip, self.port), self.timeout)
+        self.sock = self.pinned_sock = self._connector((self._ip, self.port), self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -204,4 +205,4 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     def connect(self) -> None:
         raw = self._connector((self._ip, self.port), self.timeout)
         # Certificate checked against the URL's host name, not the IP we dialled.
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+        self.sock = self.pinned_sock = self._context.wrap_socket(raw, server_hostname=self.host)
