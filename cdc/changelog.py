@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.events import ChangeEvent
+from shared.events import ChangeEvent, encoded_fields
 
 CHANGELOG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS cdc_changelog (
@@ -195,6 +195,12 @@ def to_event(row: tuple) -> ChangeEvent:
         seq=seq, table=tbl, op=op, pk=pk, row=json.loads(raw_row),
         old=json.loads(raw_old) if raw_old is not None else None, ts=ts,
     )
+
+
+def to_entry(row: tuple) -> tuple[int, dict[str, str]]:
+    """(seq, stream fields) of a raw changelog row, its JSON passed through unparsed."""
+    seq, tbl, pk, op, raw_row, raw_old, ts = row
+    return seq, encoded_fields(tbl, op, pk, raw_row, raw_old, ts)
 
 
 def read_after(conn: sqlite3.Connection, seq: int, limit: int) -> list[tuple]:

@@ -2,9 +2,9 @@
 
 Entry IDs are `<seq>-0`: the stream's top is the tailer's position, and an entry at or
 below the top is one already published (after a crash), skipped, never added twice.
-Publishing is one Lua script per batch, so "is this still our stream?" and the XADDs are
-atomic: a Redis that restarted empty is noticed instead of a new stream silently starting
-in the middle.
+Publishing checks "is this still our stream?" and adds the batch atomically (WATCH/MULTI):
+a Redis that restarted empty is noticed instead of a new stream silently starting in the
+middle.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import redis
 
-from shared.events import ChangeEvent, seq_of
+from shared.events import entry_id, seq_of
 from shared.names import CONSUMER_GROUPS
 
 
@@ -56,57 +56,34 @@ def create(r: redis.Redis, stream: str, groups: Sequence[str] = CONSUMER_GROUPS)
                 raise
 
 
-# Atomically: check the stream is still the one we have been publishing to (it exists and
-# its last ID is not below what we published), then XADD each entry whose ID is above the
-# top. A consumer that recreated the stream (XGROUP CREATE MKSTREAM) after Redis restarted
-# empty cannot make us publish seq N+1 onto it and skip everything retained before.
-# ARGV: expected top seq, then per entry: id, field count, fields...
-_PUBLISH = """
-local expected = tonumber(ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
-local info = redis.call('XINFO', 'STREAM', KEYS[1])
-local top = 0
-for i = 1, #info, 2 do
-  if info[i] == 'last-generated-id' then top = tonumber(string.match(info[i + 1], '^(%d+)')) end
-end
-if top < expected then return {-2, top} end
-local added, duplicates, i = 0, 0, 2
-while i <= #ARGV do
-  local id, n = ARGV[i], tonumber(ARGV[i + 1])
-  local seq = tonumber(string.match(id, '^(%d+)'))
-  if seq <= top then
-    duplicates = duplicates + 1
-  else
-    local args = {'XADD', KEYS[1], id}
-    for j = 1, n do args[#args + 1] = ARGV[i + 1 + j] end
-    redis.call(unpack(args))
-    added, top = added + 1, seq
-  end
-  i = i + 2 + n
-end
-return {added, duplicates}
-"""
-
-
-def publish(r: redis.Redis, stream: str, events: Sequence[ChangeEvent],
+def publish(r: redis.Redis, stream: str, entries: Sequence[tuple[int, dict[str, str]]],
             expected_top: int) -> tuple[int, int]:
-    """XADD every event not yet on the stream, in one atomic script; (added, already_there).
+    """XADD every (seq, fields) entry not yet on the stream, in one transaction;
+    returns (added, already_there).
 
-    `expected_top` is the seq we last saw published. Raises StreamMissing, adding nothing,
-    if the stream is gone or its top is below that (Redis lost it, or it was recreated).
+    `expected_top` is the seq we last saw published. WATCH makes "is this still our
+    stream?" and the XADDs atomic: if the stream is gone, its top is below that (Redis
+    lost it, or a consumer recreated it empty with XGROUP CREATE MKSTREAM), or anyone
+    else writes the key meanwhile, nothing is added and StreamMissing says why.
+    Consumers reading and acknowledging do not disturb the WATCH.
     """
-    args: list = [expected_top]
-    for event in events:
-        fields = event.to_fields()
-        args += [event.entry_id, len(fields) * 2]
-        for key, value in fields.items():
-            args += [key, value]
-    first, second = r.register_script(_PUBLISH)(keys=[stream], args=args)
-    if first == -1:
-        raise StreamMissing(f"{stream} is missing")
-    if first == -2:
-        raise StreamMissing(f"{stream} ends at seq {second}, below published seq {expected_top}")
-    return first, second
+    with r.pipeline(transaction=True) as pipe:
+        pipe.watch(stream)
+        top = top_seq(pipe, stream)
+        if top is None:
+            raise StreamMissing(f"{stream} is missing")
+        if top < expected_top:
+            raise StreamMissing(f"{stream} ends at seq {top}, below published seq {expected_top}")
+        fresh = [(seq, fields) for seq, fields in entries if seq > top]
+        pipe.multi()
+        for seq, fields in fresh:
+            pipe.xadd(stream, fields, id=entry_id(seq))
+        try:
+            if fresh:
+                pipe.execute()
+        except redis.WatchError:
+            raise StreamMissing(f"{stream} changed under us; re-reading it") from None
+    return len(fresh), len(entries) - len(fresh)
 
 
 def groups(r: redis.Redis, stream: str, names: Sequence[str] = CONSUMER_GROUPS) -> list[GroupState]:

@@ -192,11 +192,11 @@ class Tailer:
         return changelog.read_after(self.conn, self.position, self.batch_size)
 
     def publish_batch(self, rows: list[tuple]) -> None:
-        events = [changelog.to_event(row) for row in rows]
-        added, duplicates = stream.publish(self.r, self.stream, events, self.position)
-        self.position = events[-1].seq
+        entries = [changelog.to_entry(row) for row in rows]
+        added, duplicates = stream.publish(self.r, self.stream, entries, self.position)
+        self.position = entries[-1][0]
         metrics.EVENTS.inc(added)
-        metrics.BATCH.observe(len(events))
+        metrics.BATCH.observe(len(entries))
         if duplicates:
             metrics.DUPLICATES.inc(duplicates)
             log.info("%d entr%s up to seq %d were already on the stream (published before a "

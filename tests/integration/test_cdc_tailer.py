@@ -78,7 +78,7 @@ def test_entries_already_on_the_stream_are_not_published_twice(
         _save(n)
     # As if a previous tailer died after XADD of seqs 1..3 and before anything else.
     stream.create(redis_client, names.changes_stream)
-    stream.publish(redis_client, names.changes_stream, changelog_rows(clean_changelog)[:3], 0)
+    stream.publish(redis_client, names.changes_stream, _entries(clean_changelog)[:3], 0)
     tailer = daemons.catalog("cdc", "run")
     wait_until(lambda: _stream_len(redis_client, names) == 5, message=tailer.output())
     assert stream_events(redis_client, names.changes_stream) == changelog_rows(clean_changelog)
@@ -89,7 +89,7 @@ def test_publish_skips_entries_already_there_and_refuses_a_lost_or_recreated_str
 ):
     for n in range(4):
         _save(n)
-    events = changelog_rows(clean_changelog)
+    events = _entries(clean_changelog)
     s = names.changes_stream
     stream.create(redis_client, s)
     assert stream.publish(redis_client, s, events[:2], 0) == (2, 0)
@@ -103,6 +103,10 @@ def test_publish_skips_entries_already_there_and_refuses_a_lost_or_recreated_str
     with pytest.raises(stream.StreamMissing, match="below published seq 4"):
         stream.publish(redis_client, s, events[3:], 4)
     assert redis_client.xlen(s) == 0
+
+
+def _entries(conn) -> list[tuple[int, dict[str, str]]]:
+    return [changelog.to_entry(tuple(r)) for r in changelog.read_after(conn, 0, 10**6)]
 
 
 def test_second_tailer_refuses_to_start(daemons, redis_client, names):

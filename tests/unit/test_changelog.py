@@ -87,6 +87,19 @@ def test_event_fields_round_trip_unicode_and_quotes(conn):
     assert json.loads(fields["row"])["meta"] == {"s": name}
 
 
+def test_passed_through_json_fields_parse_to_the_same_event(conn):
+    from shared.events import ChangeEvent
+
+    conn.execute("INSERT INTO widgets (name, meta, notes) VALUES (?, ?, NULL)",
+                 ("Ünï “q” \\ \n\t 😀", '{"price": 9.99, "n": [1, null, true]}'))
+    conn.execute("UPDATE widgets SET name = 'b', meta = '{\"x\": 1.5e300}'")
+    for raw in changelog.read_after(conn, 0, 10):
+        seq, fields = changelog.to_entry(tuple(raw))
+        event = changelog.to_event(tuple(raw))
+        assert ChangeEvent.from_entry(f"{seq}-0", fields) == event
+        assert fields.keys() == event.to_fields().keys()
+
+
 def test_table_without_triggers_installable_is_refused(tmp_path):
     c = db.connect(tmp_path / "refuse.sqlite3")
     with pytest.raises(changelog.NotInstallable, match="does not exist"):
