@@ -86,6 +86,7 @@ class Indexer:
         self.stopping = False
         self._next_claim = 0.0
         self._next_beat = 0.0
+        self._last_beat: tuple[float, float] | None = None
 
     @property
     def stream(self) -> str:
@@ -160,6 +161,7 @@ class Indexer:
 
     def claim_stale(self) -> int:
         """Take over entries pending longer than the claim timeout on silent consumers."""
+        self.forget_idle_consumers()
         cursor, total = "0-0", 0
         while not self.stopping:
             cursor, entries, gone = self.r.xautoclaim(
@@ -180,6 +182,14 @@ class Indexer:
             if cursor == "0-0":
                 break
         return total
+
+    def forget_idle_consumers(self) -> None:
+        """Drop consumers (dead processes: names are host-pid) holding nothing for long, so
+        the group's consumer list stays readable. A live one is re-created by its next read."""
+        idle_ms = max(600_000, 10 * self.settings.indexer_claim_idle_ms)
+        for c in self.r.xinfo_consumers(self.stream, INDEXER_GROUP):
+            if c["name"] != self.consumer and not c["pending"] and c["idle"] > idle_ms:
+                self.r.xgroup_delconsumer(self.stream, INDEXER_GROUP, c["name"])
 
     def read_batch(self, block_ms: int = READ_BLOCK_MS) -> list[tuple[str, dict[str, str]]]:
         reply = self.r.xreadgroup(
@@ -243,6 +253,11 @@ class Indexer:
     def beat(self) -> None:
         self.metrics.lag.set(self.lag())
         f = self.metrics.figures()
+        now = time.monotonic()
+        if self._last_beat:
+            then, applied = self._last_beat
+            f["applied_per_s"] = round((f["applied"] - applied) / max(1e-3, now - then), 1)
+        self._last_beat = (now, f["applied"])
         heartbeat.beat(self.r, self.names, daemon="indexer", consumer=self.consumer, **f)
 
     def lag(self) -> int:

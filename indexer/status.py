@@ -9,6 +9,7 @@ import redis
 from elasticsearch import Elasticsearch
 
 from indexer.index import read_index, write_targets
+from shared import heartbeat
 from shared.names import INDEXER_GROUP, Names
 
 
@@ -27,6 +28,7 @@ def index_status(es: Elasticsearch, r: redis.Redis, names: Names) -> dict[str, A
     try:
         out["dlq_length"] = r.xlen(names.dlq_stream)
         out.update(group_figures(r, names))
+        out.update(indexer_figures(r, names))
     except redis.RedisError as exc:
         out["redis_error"] = f"{type(exc).__name__}: {exc}"
     return out
@@ -53,6 +55,18 @@ def group_figures(r: redis.Redis, names: Names) -> dict[str, Any]:
                 ],
             }
     return {"indexer_group": None}
+
+
+def indexer_figures(r: redis.Redis, names: Names) -> dict[str, Any]:
+    """Totals over the live indexers' heartbeats (each since its own start)."""
+    beats = [b for name, b in heartbeat.alive(r, names).items() if name.startswith("indexer/")]
+    return {
+        "indexers_alive": len(beats),
+        "applied_per_s": round(sum(b.get("applied_per_s", 0) for b in beats), 1),
+        "applied": int(sum(b.get("applied", 0) for b in beats)),
+        "conflicts": int(sum(b.get("conflicts", 0) for b in beats)),
+        "dead_lettered": int(sum(b.get("dead_letters", 0) for b in beats)),
+    }
 
 
 def _text(value: Any) -> Any:

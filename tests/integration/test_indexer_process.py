@@ -8,6 +8,7 @@ import signal
 import socket
 import urllib.request
 
+from indexer.status import index_status
 from shared.heartbeat import alive
 from tests.indexer_support import caught_up, event, publish, stored
 from tests.waiting import wait_until
@@ -49,6 +50,11 @@ def test_indexer_process_applies_events_reports_metrics_and_heartbeat_then_stops
     (name, figures), = beats.items()
     assert name.startswith("indexer/") and figures["applied"] >= 10
     assert json.dumps(figures)
+    # `catalog status` figures come from the heartbeat, refreshed every 2 s.
+    status = wait_until(lambda: (st := index_status(es, redis_client, names))["conflicts"] >= 10
+                        and st, timeout=10)
+    assert status["indexers_alive"] == 1 and status["applied"] >= 10
+    assert status["dlq_length"] == 0 and status["pending"] == 0
 
     indexer.kill(signal.SIGTERM)  # one signal: finish the batch, exit cleanly
     assert indexer.proc.wait(timeout=15) == 0, indexer.output()
