@@ -1,8 +1,11 @@
-"""cdc as a Django app: after every migrate, bring the triggers up to date with the columns.
+"""cdc as a Django app: triggers off while migrations run, regenerated from the columns after.
 
 A migration that adds a column, or one that makes SQLite rebuild the table (which drops
 its triggers), is followed by post_migrate; regenerating here means a new column appears
-in events without anyone editing trigger SQL.
+in events without anyone editing trigger SQL. Before migrations run (pre_migrate with a
+non-empty plan) the triggers are dropped: SQLite refuses ALTER TABLE DROP COLUMN on a
+column a trigger names. Writes made while migrations run are therefore not captured:
+migrate with writers stopped (or run `catalog verify --repair` after).
 """
 
 from __future__ import annotations
@@ -10,9 +13,25 @@ from __future__ import annotations
 import logging
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 log = logging.getLogger(__name__)
+
+
+def drop_before_migrate(sender, using: str = "default", plan=None, **kwargs) -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    from cdc import changelog
+
+    connection = connections[using]
+    if not plan or connection.vendor != "sqlite":
+        return  # nothing to migrate (e.g. a test flush): keep capturing
+    with connection.cursor() as cur:
+        if changelog.installed_triggers(cur):
+            log.warning("cdc triggers dropped while migrations run; writes meanwhile are "
+                        "not captured")
+            changelog.uninstall(cur, settings.CATALOG.tracked_tables)
 
 
 def install_after_migrate(sender, using: str = "default", **kwargs) -> None:
@@ -38,5 +57,7 @@ class CdcConfig(AppConfig):
     verbose_name = "Change data capture"
 
     def ready(self) -> None:
+        pre_migrate.connect(drop_before_migrate, sender=self,
+                            dispatch_uid="cdc.drop_before_migrate")
         post_migrate.connect(install_after_migrate, sender=self,
                              dispatch_uid="cdc.install_after_migrate")

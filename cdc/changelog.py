@@ -6,17 +6,23 @@ SQLite serialises writers, so AUTOINCREMENT `seq` order is commit order, and a r
 back write leaves neither its row nor a gap. AUTOINCREMENT (not plain ROWID) also means a
 seq is never reused after pruning.
 
+Every UPDATE statement that touches a row produces an event, even one that changes no
+value: no update is skipped, so consumers never depend on a rule about which columns matter.
+
 Functions here take a DB-API cursor and never open transactions themselves, so the same
 code runs inside a Django migration, a post_migrate handler and `catalog cdc install`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cdc import position
+from shared import sqlite as db
 from shared.events import ChangeEvent, encoded_fields
 
 CHANGELOG_SCHEMA = """
@@ -120,8 +126,6 @@ def trigger_sql(shape: TableShape, op: str) -> str:
 
 def ensure_tables(cur) -> None:
     """The changelog and position tables (idempotent)."""
-    from cdc import position
-
     cur.execute(CHANGELOG_SCHEMA)
     cur.execute(CHANGELOG_TS_INDEX)
     cur.execute(position.SCHEMA)
@@ -134,7 +138,8 @@ def install(cur, tables: Iterable[str]) -> list[str]:
     The caller holds the transaction, so the swap is atomic for concurrent writers.
     """
     ensure_tables(cur)
-    changed = []
+    tables = list(tables)
+    changed = _drop_untracked(cur, tables)
     for table in tables:
         shape = table_shape(cur, table)
         for op in TRIGGER_OPS:
@@ -151,6 +156,17 @@ def install(cur, tables: Iterable[str]) -> list[str]:
     return changed
 
 
+def _drop_untracked(cur, tables: list[str]) -> list[str]:
+    """Drop our triggers on tables no longer tracked (CDC_TABLES shrank)."""
+    dropped = []
+    for name, table in _rows(cur, "SELECT name, tbl_name FROM sqlite_master WHERE type='trigger'"):
+        ours = any(name == trigger_name(table, op) for op in TRIGGER_OPS)
+        if ours and table not in tables:
+            cur.execute(f"DROP TRIGGER IF EXISTS {_checked(name)}")
+            dropped.append(name)
+    return dropped
+
+
 def uninstall(cur, tables: Iterable[str]) -> None:
     """Drop the triggers (the changelog stays: it may hold unpublished rows)."""
     for table in tables:
@@ -165,16 +181,12 @@ def installed_triggers(cur) -> list[str]:
 
 def install_sqlite(conn: sqlite3.Connection, tables: Iterable[str]) -> list[str]:
     """install() in its own IMMEDIATE transaction on an autocommit connection of ours."""
-    from shared import sqlite as db
-
     with db.write(conn):
         return install(conn.cursor(), list(tables))
 
 
 def reset(conn: sqlite3.Connection) -> None:
     """Empty the changelog and positions and restart seq at 1. Tests only: loses history."""
-    from shared import sqlite as db
-
     with db.write(conn):
         ensure_tables(conn.cursor())
         conn.execute("DELETE FROM cdc_changelog")
@@ -188,8 +200,6 @@ _SELECT = "SELECT seq, tbl, pk, op, row, old, ts FROM cdc_changelog"
 
 
 def to_event(row: tuple) -> ChangeEvent:
-    import json
-
     seq, tbl, pk, op, raw_row, raw_old, ts = row
     return ChangeEvent(
         seq=seq, table=tbl, op=op, pk=pk, row=json.loads(raw_row),
@@ -237,7 +247,5 @@ def last_seq_before(conn: sqlite3.Connection, ts_ms: int) -> int:
 
 def prune_through(conn: sqlite3.Connection, seq: int) -> int:
     """Delete changelog rows with seq <= `seq`; returns how many went."""
-    from shared import sqlite as db
-
     with db.write(conn):
         return conn.execute("DELETE FROM cdc_changelog WHERE seq <= ?", (seq,)).rowcount

@@ -21,6 +21,8 @@ from shared.settings import Settings
 def cdc_status(settings: Settings) -> dict[str, Any]:
     """{head, published, lag, retention floor, backfill flag, groups: {name: {...}}}."""
     names = Names.from_settings(settings)
+    if not settings.database.exists():
+        return {"installed": False, "note": f"no database at {settings.database}"}
     conn = db.connect(settings.database, readonly=True)
     try:
         return _collect(conn, names, settings)
@@ -42,6 +44,7 @@ def _collect(conn: sqlite3.Connection, names: Names, settings: Settings) -> dict
         "retained_rows": conn.execute("SELECT COUNT(*) FROM cdc_changelog").fetchone()[0],
         "recorded_position_seq": recorded.seq,
         "backfill_required": recorded.backfill_required,
+        "triggers_missing": _missing_triggers(conn, settings.tracked_tables),
     }
     if recorded.note:
         out["backfill_note"] = recorded.note
@@ -72,6 +75,13 @@ def _group_figures(conn: sqlite3.Connection, g: stream.GroupState, head: int,
         "lag_events": max(0, head - g.acked_seq),
         "oldest_unacked_age_s": round((now_ms - oldest_ts) / 1000, 3) if oldest_ts else None,
     }
+
+
+def _missing_triggers(conn: sqlite3.Connection, tables: list[str]) -> list[str]:
+    """Triggers that should exist and do not (writes to their table go uncaptured)."""
+    have = set(changelog.installed_triggers(conn.cursor()))
+    wanted = [changelog.trigger_name(t, op) for t in tables for op in changelog.TRIGGER_OPS]
+    return [name for name in wanted if name not in have]
 
 
 def _has_changelog(conn: sqlite3.Connection) -> bool:

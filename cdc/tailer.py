@@ -89,6 +89,10 @@ class Tailer:
                     self.synced = False
                 except (redis.ConnectionError, redis.TimeoutError) as exc:
                     self.redis_is_down(exc)
+                except sqlite3.OperationalError as exc:  # locked past busy_timeout, disk full
+                    log.warning("SQLite: %s; retrying in %.1fs", exc, self.backoff_s)
+                    self.stopped.wait(self.backoff_s)
+                    self.backoff_s = min(BACKOFF_MAX_S, self.backoff_s * 2)
         finally:
             self.teardown()
         log.info("stopped at seq %d", self.position)

@@ -107,8 +107,8 @@ def test_seq_order_is_commit_order_across_concurrent_writer_processes(
         cur.execute("CREATE TABLE IF NOT EXISTS cdc_test_probe "
                     "(n INTEGER PRIMARY KEY AUTOINCREMENT, pk TEXT)")
         cur.execute("DELETE FROM cdc_test_probe")
-        cur.execute("DROP TRIGGER IF EXISTS cdc_test_probe_after")
-        cur.execute("CREATE TRIGGER cdc_test_probe_after AFTER INSERT ON products_product "
+        cur.execute("DROP TRIGGER IF EXISTS test_probe_after")
+        cur.execute("CREATE TRIGGER test_probe_after AFTER INSERT ON products_product "
                     "BEGIN INSERT INTO cdc_test_probe (pk) VALUES (NEW.id); END")
     try:
         writers = [
@@ -120,7 +120,7 @@ def test_seq_order_is_commit_order_across_concurrent_writer_processes(
         probe = [r[0] for r in clean_changelog.execute("SELECT pk FROM cdc_test_probe ORDER BY n")]
     finally:
         with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS cdc_test_probe_after")
+            cur.execute("DROP TRIGGER IF EXISTS test_probe_after")
             cur.execute("DROP TABLE IF EXISTS cdc_test_probe")
     assert [e.seq for e in events] == list(range(1, len(events) + 1))  # no gaps
     assert [e.pk for e in events if e.op == "insert"] == probe
@@ -166,3 +166,32 @@ def test_catalog_cdc_install_reports_up_to_date_triggers(catalog_settings):
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout
     assert "triggers up to date" in out
+
+
+def test_columns_added_and_dropped_by_schema_changes_follow_into_events(clean_changelog):
+    from django.db import models
+
+    from cdc.apps import drop_before_migrate, install_after_migrate
+
+    brand = models.CharField(max_length=20, null=True)
+    brand.set_attributes_from_name("brand")
+    plan = [("a migration", False)]  # non-empty: migrate has work to do
+    drop_before_migrate(sender=None, plan=plan)
+    with connection.schema_editor() as editor:
+        editor.add_field(Product, brand)
+    install_after_migrate(sender=None, plan=plan)
+    try:
+        with connection.cursor() as cur:
+            cur.execute("UPDATE products_product SET brand = 'none'")  # no rows: no events
+            Product(title="b", image_url="http://127.0.0.1/b.png").save()
+            cur.execute("UPDATE products_product SET brand = 'acme'")
+        insert, update = changelog_rows(clean_changelog)
+        assert insert.row["brand"] is None and update.row["brand"] == "acme"
+    finally:
+        # DROP COLUMN works only because pre_migrate took the triggers off first.
+        drop_before_migrate(sender=None, plan=plan)
+        with connection.schema_editor() as editor:
+            editor.remove_field(Product, brand)
+        install_after_migrate(sender=None, plan=plan)
+    Product.objects.update(title="c")
+    assert "brand" not in changelog_rows(clean_changelog)[-1].row

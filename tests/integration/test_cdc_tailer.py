@@ -194,6 +194,7 @@ def test_status_reports_head_position_and_group_lag(daemons, redis_client, names
     cdc = json.loads(result.output)["cdc"]
     assert cdc["changelog_head_seq"] == 4 and cdc["published_seq"] == 4
     assert cdc["publish_lag_events"] == 0 and cdc["backfill_required"] is False
+    assert cdc["triggers_missing"] == []
     indexer = cdc["groups"]["indexer"]
     assert (indexer["pending"], indexer["acked_seq"], indexer["lag_events"]) == (1, 0, 4)
     assert indexer["oldest_unacked_age_s"] >= 0

@@ -60,6 +60,16 @@ def test_new_column_appears_in_events_after_reinstall_and_reinstall_is_idempoten
     assert event.row["colour"] == "red"
 
 
+def test_triggers_of_a_table_no_longer_tracked_are_dropped(conn):
+    conn.execute("CREATE TABLE gadgets (id INTEGER PRIMARY KEY, name TEXT)")
+    changelog.install_sqlite(conn, ["widgets", "gadgets"])
+    assert len(changelog.installed_triggers(conn.cursor())) == 6
+    dropped = changelog.install_sqlite(conn, ["widgets"])
+    assert sorted(dropped) == ["cdc_gadgets_delete", "cdc_gadgets_insert", "cdc_gadgets_update"]
+    conn.execute("INSERT INTO gadgets (name) VALUES ('untracked')")
+    assert _events(conn) == []
+
+
 def test_rollback_leaves_no_row_and_no_seq_gap(conn):
     with pytest.raises(RuntimeError), db.write(conn):
         conn.execute("INSERT INTO widgets (name, meta) VALUES ('gone', '{}')")
