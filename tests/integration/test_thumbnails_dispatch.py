@@ -180,8 +180,11 @@ def test_sweep_once_command_puts_the_job_on_the_namespace_queue(
 
 def test_dispatcher_beats_and_stops_gracefully_on_sigterm(pipeline, redis_client, names):
     dispatcher = pipeline.dispatcher()
-    wait_until(lambda: any(k.startswith("thumbnails/") for k in alive(redis_client, names)),
-               timeout=30, message=dispatcher.output())
+    beats = wait_until(lambda: [v for k, v in alive(redis_client, names).items()
+                                if k.startswith("thumbnails/")],
+                       timeout=30, message=dispatcher.output())
+    assert beats[0]["pid"] == dispatcher.pid
+    assert {"dispatched", "dead_letters", "pending", "given_up"} <= set(beats[0])
     assert dispatcher.stop() == 0
     assert "stopped after dispatching 0 jobs" in dispatcher.output()
 

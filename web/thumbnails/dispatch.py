@@ -22,6 +22,7 @@ from shared import heartbeat
 from shared.events import ChangeEvent, EventError
 from shared.names import THUMBNAILS_GROUP, Names
 from web.thumbnails import sweep as stuck_sweep
+from web.thumbnails.metrics import DispatcherMetrics
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ BATCH = 100
 BLOCK_MS = 1000
 BEAT_EVERY = 5.0
 BROKER_RETRY_PAUSE = 1.0
+FORGET_CONSUMER_IDLE_MS = 3600_000  # a dispatcher silent this long with nothing pending is gone
 
 Enqueue = stuck_sweep.Enqueue
 
@@ -77,15 +79,16 @@ class Dispatcher:
         self.table = table
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.enqueue = enqueue
-        self.sweep = sweep or (lambda: stuck_sweep.sweep(settings, enqueue))
+        self.sweep = sweep or self.sweep_stuck
+        self.metrics = DispatcherMetrics()
         self.stopping = False
         self.backlog = True  # start by re-reading our own pending entries
-        self.dispatched = 0
         self._next_beat = 0.0
         self._next_sweep = 0.0
 
     def run(self) -> None:
         self.ensure_group()
+        self.metrics.serve(self.settings.metrics_port)
         log.info("dispatching %s to Celery as %s", self.names.changes_stream, self.consumer)
         while not self.stopping:
             try:
@@ -96,7 +99,8 @@ class Dispatcher:
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("redis unavailable (%s); retrying", exc)
                 self.pause()
-        log.info("stopped after dispatching %d jobs", self.dispatched)
+        log.info("stopped after dispatching %d jobs (%s)",
+                 self.metrics.dispatched._value.get(), self.metrics.figures())
 
     def stop(self, *_args) -> None:
         self.stopping = True
@@ -116,6 +120,7 @@ class Dispatcher:
         )
         if claimed:
             log.info("claimed %d stale entries", len(claimed))
+            self.metrics.claimed.inc(len(claimed))
             self.backlog = True
         return claimed
 
@@ -141,6 +146,7 @@ class Dispatcher:
                 raise
             except Exception as exc:  # the broker refused: keep the entry pending, retry
                 log.warning("broker did not take entry %s (%s); will retry", entry_id, exc)
+                self.metrics.broker_errors.inc()
                 self.backlog = True
                 self.pause()
                 return
@@ -149,11 +155,12 @@ class Dispatcher:
         event = ChangeEvent.from_entry(entry_id, fields)
         if event.table == self.table and wants_thumbnails(event):
             self.enqueue(*job_of(event))
-            self.dispatched += 1
+            self.metrics.dispatched.inc()
         self.r.xack(self.names.changes_stream, THUMBNAILS_GROUP, entry_id)
 
     def dead_letter(self, entry_id: str, fields: dict, reason: str) -> None:
         log.error("poison entry %s to the DLQ: %s", entry_id, reason)
+        self.metrics.dead_letters.inc()
         # One Redis transaction: the entry is either pending here or in the DLQ, never lost.
         with self.r.pipeline(transaction=True) as pipe:
             DeadLetters(self.r, self.names).add(
@@ -161,6 +168,20 @@ class Dispatcher:
             )
             pipe.xack(self.names.changes_stream, THUMBNAILS_GROUP, entry_id)
             pipe.execute()
+
+    def sweep_stuck(self) -> None:
+        self.forget_gone_consumers()
+        result = stuck_sweep.sweep(self.settings, self.enqueue)
+        self.metrics.redispatched.inc(result.redispatched)
+        self.metrics.given_up.inc(result.given_up)
+
+    def forget_gone_consumers(self) -> None:
+        """Consumer names are per process: drop dead ones that hold no entries."""
+        stream = self.names.changes_stream
+        for c in self.r.xinfo_consumers(stream, THUMBNAILS_GROUP):
+            gone = c["pending"] == 0 and c["idle"] > FORGET_CONSUMER_IDLE_MS
+            if gone and c["name"] != self.consumer:
+                self.r.xgroup_delconsumer(stream, THUMBNAILS_GROUP, c["name"])
 
     def sweep_if_due(self) -> None:
         now = time.monotonic()
@@ -177,8 +198,9 @@ class Dispatcher:
         now = time.monotonic()
         if now >= self._next_beat:
             self._next_beat = now + BEAT_EVERY
+            self.metrics.pending.set(self.pending_count())
             heartbeat.beat(self.r, self.names, "thumbnails", self.consumer,
-                           dispatched=self.dispatched, pending=self.pending_count())
+                           **self.metrics.figures())
 
     def pending_count(self) -> int:
         try:
