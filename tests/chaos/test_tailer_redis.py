@@ -94,3 +94,20 @@ def test_rows_pruned_before_consumers_had_them_flag_backfill_required(
     assert status["backfill_required"] is True
     assert f"{later[0].seq}..{later[1].seq}" in status["backfill_note"]
     assert [e.seq for e in stream_events(r, stream)] == [e.seq for e in later[2:]]
+
+
+def test_tailer_started_while_redis_is_down_publishes_once_it_is_up(
+    daemons, private_redis, names, clean_changelog, catalog_settings
+):
+    r = redis.Redis.from_url(private_redis.url, decode_responses=True)
+    private_redis.kill()
+    _write(catalog_settings, 50, "early")
+    tailer = daemons.catalog("cdc", "run")
+    wait_until(lambda: "Redis unavailable" in tailer.output(), timeout=20, message=tailer.output())
+    private_redis.start()
+    expected = changelog_rows(clean_changelog)
+    wait_until(lambda: _length(r, names.changes_stream) == len(expected), timeout=30,
+               message=tailer.output())
+    assert stream_events(r, names.changes_stream) == expected
+    assert "REDIS LOST" not in tailer.output()  # nothing had been published: not a loss
+    assert tailer.stop() == 0
