@@ -97,7 +97,11 @@ class Indexer:
     def run(self) -> None:
         """Consume until SIGTERM/SIGINT (the batch in flight finishes; a second signal exits)."""
         self.install_signal_handlers()
-        self.bootstrap()
+        try:
+            self.bootstrap()
+        except StopWaiting:
+            log.info("indexer %s: stopped before Elasticsearch answered", self.consumer)
+            return
         self.metrics.serve(self.settings.metrics_port)
         log.info("indexer %s: consuming %s as group %s", self.consumer, self.stream, INDEXER_GROUP)
         backoff = Backoff(cap=5.0)

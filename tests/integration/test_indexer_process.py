@@ -4,6 +4,7 @@ stops gracefully on SIGTERM."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import urllib.request
@@ -59,3 +60,23 @@ def test_indexer_process_applies_events_reports_metrics_and_heartbeat_then_stops
     indexer.kill(signal.SIGTERM)  # one signal: finish the batch, exit cleanly
     assert indexer.proc.wait(timeout=15) == 0, indexer.output()
     assert "stopped" in indexer.output()
+
+
+def test_signals_while_elasticsearch_is_unreachable_first_stops_cleanly_second_at_once(
+    catalog_settings, names, redis_client, daemons
+):
+    dead_es = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    publish(redis_client, names, [event(1, 1, "insert")])
+    first = daemons.catalog("indexer", "run", ELASTICSEARCH_URL=dead_es)
+    wait_until(lambda: "retrying" in first.output(), timeout=30, message=first.output())
+    first.kill(signal.SIGTERM)
+    assert first.proc.wait(timeout=15) == 0, first.output()
+    assert "stopped" in first.output()
+
+    second = daemons.catalog("indexer", "run", ELASTICSEARCH_URL=dead_es)
+    wait_until(lambda: "retrying" in second.output(), timeout=30, message=second.output())
+    os.kill(second.pid, signal.SIGTERM)  # graceful: would wait out the backoff sleep...
+    os.kill(second.pid, signal.SIGINT)  # ...but a second signal exits at once
+    # (Python runs the pending handlers in signal-number order: SIGINT's first.)
+    assert second.proc.wait(timeout=2) in (128 + signal.SIGINT, 128 + signal.SIGTERM)
+    assert "second signal" in second.output()
