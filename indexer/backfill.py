@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -113,12 +114,38 @@ def clear_backfill_flag(conn: sqlite3.Connection, names: Names, note: str) -> No
         )
 
 
+@contextmanager
+def loading(es: Elasticsearch, indexes: list[str], settings: Settings) -> Iterator[None]:
+    """Bulk-load settings on indexes no search reads yet: no refreshes, translog fsync in
+    the background (Checkpoint.save flushes first). Restored however the load ends."""
+    if not indexes:
+        yield
+        return
+    names = ",".join(indexes)
+    es.indices.put_settings(index=names, settings={
+        "refresh_interval": "-1", "translog.durability": "async",
+    })
+    try:
+        yield
+    finally:
+        es.indices.put_settings(index=names, settings={
+            "refresh_interval": settings.index_refresh_interval,
+            "translog.durability": "request",
+        })
+        es.indices.flush(index=names)
+        es.indices.refresh(index=names)
+
+
 class Checkpoint:
     """Last product id acknowledged by Elasticsearch, per set of targets, in SQLite."""
 
-    def __init__(self, conn: sqlite3.Connection, key: str):
+    def __init__(self, conn: sqlite3.Connection, key: str, *, durable: list[str] | None = None,
+                 es: Elasticsearch | None = None):
         self.conn = conn
         self.key = key
+        # Indexes loading with async translog: flushed before a checkpoint claims their docs.
+        self.durable = durable or []
+        self.es = es
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (target TEXT PRIMARY KEY,"
             " last_id INTEGER NOT NULL, snapshot_seq INTEGER NOT NULL, updated_at REAL NOT NULL)"
@@ -131,6 +158,8 @@ class Checkpoint:
         return int(row[0]) if row else 0
 
     def save(self, last_id: int, snapshot_seq: int) -> None:
+        if self.durable and self.es is not None:
+            self.es.indices.flush(index=",".join(self.durable))
         with sqlite.write(self.conn):
             self.conn.execute(
                 f"INSERT OR REPLACE INTO {CHECKPOINT_TABLE} VALUES (?, ?, ?, ?)",
@@ -164,15 +193,17 @@ class Backfill:
         self.threads = threads
         self.restart = restart
         self.progress = progress
+        self.publish_after: str | None = None
 
     def run(self) -> BackfillResult:
         targets = self.targets or self.resolve_targets()
+        unread = [t for t in targets if t != index.read_index(self.es, self.names)]
         reader = sqlite.connect(self.settings.database, readonly=True)
         writer = sqlite.connect(self.settings.database)
         try:
-            checkpoint = Checkpoint(writer, ",".join(sorted(targets)))
+            checkpoint = Checkpoint(writer, ",".join(sorted(targets)), durable=unread, es=self.es)
             after_id = 0 if self.restart else checkpoint.load()
-            with sqlite.read(reader):
+            with sqlite.read(reader), loading(self.es, unread, self.settings):
                 head = changelog_head(reader)
                 flag = backfill_flag(reader, self.names)
                 total = reader.execute(
@@ -184,6 +215,8 @@ class Backfill:
                 result.seconds = time.monotonic() - started
             if not result.errors:
                 checkpoint.clear()
+                if self.publish_after:
+                    index.swap_read_alias(self.es, self.names, self.publish_after)
                 if flag and self.targets is None:
                     clear_backfill_flag(writer, self.names, flag)
             return result
@@ -192,11 +225,18 @@ class Backfill:
             writer.close()
 
     def resolve_targets(self) -> list[str]:
+        """The write alias's indexes; on a first build a new index that gets the read alias
+        only once it is full (so it loads with bulk settings, and no search sees it half)."""
         targets = index.write_targets(self.es, self.names)
-        if not targets:
-            index.ensure_index(self.es, self.names, self.settings.index_refresh_interval)
-            targets = index.write_targets(self.es, self.names)
-        return targets
+        if targets:
+            if index.read_index(self.es, self.names) is None:  # an interrupted first build
+                self.publish_after = max(targets, key=lambda t: int(t.rsplit("-v", 1)[1]))
+            return targets
+        new = index.create_index(self.es, self.names, index.next_version(self.es, self.names),
+                                 self.settings.index_refresh_interval)
+        index.add_write_target(self.es, self.names, new)
+        self.publish_after = new
+        return [new]
 
     def index_snapshot(
         self, reader: sqlite3.Connection, after_id: int, total: int, targets: list[str],

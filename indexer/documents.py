@@ -98,6 +98,9 @@ def normalize_time(value: Any) -> str | None:
     """Django stores aware datetimes in SQLite as UTC text ("2026-11-28 07:33:00.123456")."""
     if value in (None, ""):
         return None
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
+        # That exact UTC format: same result as parsing, without it (backfill/verify hot path).
+        return f"{value[:10]}T{value[11:]}Z"
     return _as_utc(value).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

@@ -74,8 +74,9 @@ class Reindex:
 
     def create_target(self) -> str:
         version = index.next_version(self.es, self.names)
-        # No refreshes while bulk loading; the real interval is set before the swap.
-        new = index.create_index(self.es, self.names, version, refresh_interval="-1")
+        # Backfill loads it with bulk settings and restores these before the swap.
+        new = index.create_index(self.es, self.names, version,
+                                 self.settings.index_refresh_interval)
         index.add_write_target(self.es, self.names, new)
         self.say(f"created {new}, now a write target of {index.write_alias(self.names)}")
         return new
@@ -87,10 +88,6 @@ class Reindex:
                                f"{result.error_samples[:1]}")
         self.say(f"backfilled {result.indexed} documents at snapshot seq {result.snapshot_seq}"
                  f" ({result.conflicts} already newer)")
-        self.es.indices.put_settings(
-            index=new, settings={"refresh_interval": self.settings.index_refresh_interval}
-        )
-        self.es.indices.refresh(index=new)
         return result
 
     def catch_up(self, seq: int) -> None:

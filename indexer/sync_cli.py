@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import click
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from indexer.backfill import Backfill, Progress
 from indexer.reindex import Reindex, ReindexError
@@ -25,8 +26,9 @@ from shared.settings import Settings
 def elasticsearch(settings: Settings) -> Elasticsearch:
     # One INFO line per request would bury the progress bar and the report.
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    # orjson: JSON encoding is a third of backfill's CPU time with the standard library.
     return Elasticsearch(settings.elasticsearch_url, request_timeout=120, max_retries=3,
-                         retry_on_timeout=True)
+                         retry_on_timeout=True, serializer=OrjsonSerializer())
 
 
 @contextmanager

@@ -1,0 +1,55 @@
+"""Benchmark: `catalog backfill` against django-elasticsearch-dsl's `search_index --rebuild`
+on the same data and the same mapping, in one invocation.
+
+    .venv/bin/python scripts/bench/backfill.py               # 100,000 products
+    .venv/bin/python scripts/bench/backfill.py --count 1000000
+
+Goals (issue 6): ours >= 20,000 docs/s at 1M, and >= 3x django-elasticsearch-dsl.
+Both run as their own processes (start-up included) into fresh indexes with the same
+settings; indexes are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchdata import bench_environment, catalog, count_docs, migrated_and_seeded, run, table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--timeout", type=float, default=1800, help="per step, seconds")
+    parser.add_argument("--skip-ded", action="store_true", help="only time ours")
+    args = parser.parse_args()
+
+    with bench_environment("backfill") as (env, es):
+        seeded = migrated_and_seeded(env, args.count)
+        print(f"seeded {args.count:,} products in {seeded:.1f}s", file=sys.stderr)
+
+        ours_wall, summary = catalog(["backfill", "--json"], env, args.timeout)
+        ours_docs = count_docs(es, env["INDEX_ALIAS"])
+        rows = [("tool", "documents", "wall s", "docs/s (wall)", "docs/s (bulk)"),
+                ("catalog backfill", f"{ours_docs:,}", f"{ours_wall:.1f}",
+                 f"{ours_docs / ours_wall:,.0f}", f"{summary['docs_per_second']:,.0f}")]
+        es.indices.delete(index=f"{env['INDEX_ALIAS']}-v*")  # free the heap for the next run
+
+        if not args.skip_ded:
+            ded_index = f"{env['INDEX_ALIAS']}-ded"
+            ded_env = {**env, "DJANGO_SETTINGS_MODULE": "ded_bench.settings",
+                       "BENCH_DED_INDEX": ded_index}
+            ded_wall, _ = run([sys.executable, "-m", "django", "search_index", "--rebuild",
+                               "-f", "--parallel"], ded_env, args.timeout)
+            ded_docs = count_docs(es, ded_index)
+            rows.append(("django-elasticsearch-dsl --rebuild --parallel", f"{ded_docs:,}",
+                         f"{ded_wall:.1f}", f"{ded_docs / ded_wall:,.0f}", "-"))
+            ratio = ded_wall / ours_wall
+            rows.append(("ratio (ded wall / ours wall)", "", f"{ratio:.2f}x", "", ""))
+        print(table(rows))
+        if ours_docs != args.count:
+            raise SystemExit(f"ours indexed {ours_docs} of {args.count}")
+
+
+if __name__ == "__main__":
+    main()

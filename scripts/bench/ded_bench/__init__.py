@@ -1,0 +1,1 @@
+"""django-elasticsearch-dsl set up as a Django user would, for the backfill benchmark only."""
