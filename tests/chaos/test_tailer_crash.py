@@ -57,8 +57,9 @@ def test_kill_9_at_random_points_loses_nothing_and_duplicates_nothing(
     published = stream_events(redis_client, names.changes_stream)
     assert [e.seq for e in published] == list(range(1, len(expected) + 1)), f"seed {seed}"
     assert published == expected, f"seed {seed}"
-    # the kills really landed mid-stream: the stream grew between most of them
-    assert len(set(lengths_at_kill)) > MIN_KILLS // 2, lengths_at_kill
+    # many kills really landed mid-stream, with the tailer part way through the changelog
+    mid_stream = {n for n in lengths_at_kill if 0 < n < len(expected)}
+    assert len(mid_stream) >= 5, lengths_at_kill
 
 
 def _length(redis_client, names) -> int:
