@@ -318,11 +318,12 @@ class Indexer:
         return latest
 
     def _write(self, writes: list[Write], origins, batch: Batch, entry_ids: list[str]) -> None:
-        targets = self._retrying(self._targets)
-        outcome = self.bulk.write(
-            writes, targets, keep_waiting=self._keep_waiting(),
-            while_waiting=lambda: self._keep_claimed(entry_ids),
-        )
+        with self.metrics.bulk_seconds.time():
+            targets = self._retrying(self._targets)
+            outcome = self.bulk.write(
+                writes, targets, keep_waiting=self._keep_waiting(),
+                while_waiting=lambda: self._keep_claimed(entry_ids),
+            )
         batch.retries += outcome.retries
         for i, (entry_id, fields) in enumerate(origins):
             status = outcome.status[i]

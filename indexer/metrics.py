@@ -3,7 +3,7 @@ in one test process), served on METRICS_PORT when it is set."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 
 class IndexerMetrics:
@@ -26,6 +26,10 @@ class IndexerMetrics:
             registry=r)
         self.claimed = Counter(
             "catalog_indexer_claimed", "Entries claimed from silent consumers", registry=r)
+        self.bulk_seconds = Histogram(
+            "catalog_indexer_bulk_seconds", "Time Elasticsearch took to accept one batch "
+            "(all write targets, retries included)", registry=r,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
         self.lag = Gauge(
             "catalog_indexer_lag_entries", "Entries of the stream the group has not "
             "acknowledged yet (undelivered + pending)", registry=r)

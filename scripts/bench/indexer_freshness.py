@@ -15,12 +15,14 @@ Goal: p50 <= 1.0 s, p99 <= 2.0 s at 500 writes/s; indexer RSS <= 150 MB.
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import redis
@@ -95,6 +97,28 @@ class StreamWatcher(threading.Thread):
                     last = entry_id
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bulk_figures(port: int) -> dict[str, float]:
+    """From the indexer's /metrics: how long Elasticsearch took per batch."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    values = {}
+    for line in body.splitlines():
+        if line.startswith("catalog_indexer_bulk_seconds"):
+            key, value = line.rsplit(" ", 1)
+            values[key] = float(value)
+    count = values.get("catalog_indexer_bulk_seconds_count", 0)
+    if not count:
+        return {}
+    within_1s = values.get('catalog_indexer_bulk_seconds_bucket{le="1.0"}', count)
+    return {"count": count, "mean": values["catalog_indexer_bulk_seconds_sum"] / count,
+            "over_1s": count - within_1s}
+
+
 def write_steadily(database: str, rate: float, seconds: float) -> dict[int, float]:
     """INSERT one product per transaction at `rate`/s; {id: commit time}."""
     conn = db.connect(database)
@@ -135,7 +159,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "web", "migrate", "--noinput", "-v0"],
                        env=env, cwd=ROOT, check=True)
         procs.append(start(["cdc", "run"], env, work / "tailer.log"))
-        indexer = start(["indexer", "run"], env, work / "indexer.log")
+        metrics_port = free_port()
+        indexer = start(["indexer", "run"], {**env, "METRICS_PORT": str(metrics_port)},
+                        work / "indexer.log")
         procs.append(indexer)
         wait(lambda: read_index(es, names), 60, "the indexer to create the index")
         poller = Poller(es, names.index_alias, args.poll)
@@ -157,6 +183,7 @@ def main() -> None:
              "every product to become searchable")
         poller.done.set()
         watcher.done.set()
+        bulk = bulk_figures(metrics_port)
         first = min(committed.values()) + args.warmup
         counted = [pk for pk, t in committed.items() if t >= first]
         delays = [poller.seen[pk] - committed[pk] for pk in counted]
@@ -181,6 +208,10 @@ def main() -> None:
           f"{percentile(tailer, 99):8.3f}")
     print(f"{'  of which stream → searchable p50/p99':34} {percentile(indexer_part, 50):10.3f} "
           f"{percentile(indexer_part, 99):8.3f}")
+    if bulk:
+        print(f"{'indexer batches, mean ES time, s':34} {bulk['mean']:10.3f}")
+        print(f"{'indexer batches slower than 1 s':34} {bulk['over_1s']:10.0f} "
+              f"{'of ' + str(int(bulk['count'])):>8}")
     if rss:
         print(f"{'indexer RSS median (steady), MB':34} {statistics.median(rss):10.1f} "
               f"{'<= 150':>8}")
