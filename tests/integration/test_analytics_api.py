@@ -14,25 +14,27 @@ def ago(**delta) -> datetime:
     return datetime.now(UTC) - timedelta(**delta)
 
 
-ROWS = [
-    product(1, "Red Wool Sweater", category="clothing", price="49.99", created=ago(minutes=2),
-            active_after=2),
-    product(2, "Blue Cotton Shirt", category="clothing", price="19.50", created=ago(minutes=2),
-            active_after=4),
-    product(3, "Wireless Headphones", category="electronics", price="129",
-            created=ago(minutes=2), active_after=6),
-    product(4, "Wired Headphones", status=0, category="electronics", price="1500",
-            created=ago(minutes=10)),
-    product(5, "Headphone Stand", status=2, category="electronics", price="5",
-            created=ago(minutes=10)),
-    product(6, "Old Lamp", status=2, category="home", price=None, created=ago(hours=3)),
-    product(7, "Deleted Vest", category="clothing", price="30", created=ago(minutes=1)),
-]
+def rows() -> list[dict]:
+    """Built when the test runs: times are relative to now, and a session can be long."""
+    return [
+        product(1, "Red Wool Sweater", category="clothing", price="49.99", created=ago(minutes=2),
+                active_after=2),
+        product(2, "Blue Cotton Shirt", category="clothing", price="19.50", created=ago(minutes=2),
+                active_after=4),
+        product(3, "Wireless Headphones", category="electronics", price="129",
+                created=ago(minutes=2), active_after=6),
+        product(4, "Wired Headphones", status=0, category="electronics", price="1500",
+                created=ago(minutes=10)),
+        product(5, "Headphone Stand", status=2, category="electronics", price="5",
+                created=ago(minutes=10)),
+        product(6, "Old Lamp", status=2, category="home", price=None, created=ago(hours=3)),
+        product(7, "Deleted Vest", category="clothing", price="30", created=ago(minutes=1)),
+    ]
 
 
 @pytest.fixture
 def catalogue(es, names):
-    index_rows(es, names, ROWS)
+    index_rows(es, names, rows())
     index_rows(es, names, [], deleted_ids=(7,))
 
 
