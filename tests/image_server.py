@@ -22,6 +22,7 @@ class Route:
     stream_bytes: int = 0  # send this many bytes, chunked, with no Content-Length
     declared_length: int | None = None  # a Content-Length header, whatever the body
     delay: float = 0.0  # seconds before answering (keeps jobs in flight for chaos tests)
+    trickle: float = 0.0  # send the headers one byte per `trickle` seconds, never finishing
 
 
 class ImageServer:
@@ -66,6 +67,9 @@ class ImageServer:
             return
         if route.delay:
             self.stopped.wait(route.delay)
+        if route.trickle:
+            self._trickle(handler, route.trickle)
+            return
         handler.send_response(route.status)
         if route.location:
             handler.send_header("Location", route.location)
@@ -80,6 +84,13 @@ class ImageServer:
         handler.end_headers()
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             handler.wfile.write(route.body)
+
+    def _trickle(self, handler: BaseHTTPRequestHandler, every: float) -> None:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while not self.stopped.wait(every):
+                handler.wfile.write(b"X")
+                handler.wfile.flush()
 
     @staticmethod
     def _stream(handler: BaseHTTPRequestHandler, total: int) -> None:

@@ -52,6 +52,8 @@ def test_killing_worker_and_dispatcher_mid_job_loses_no_product_and_corrupts_no_
         wait_until(lambda t=target, i=list(ids): _active_count(i) >= t, timeout=90,
                    message=pipeline.logs())
         assert _active_count(ids) < len(ids), "killed too late to be mid-job"
+        wait_until(lambda w=worker: _mid_job(w.output()), timeout=30, interval=0.01,
+                   message=worker.output())
         worker.kill()  # SIGKILL to the whole process group: parent and pool child
         killed.append(worker)
         dispatcher.kill()

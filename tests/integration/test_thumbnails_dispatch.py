@@ -210,3 +210,26 @@ def test_job_delivered_twice_renders_once_and_writes_nothing_the_second_time(
     assert generate_thumbnails.apply(args=[p.pk, url, 1]).get() == "done"
     assert Product.objects.get(pk=p.pk).updated_at == first.updated_at
     assert sorted(first.thumbnails) == ["256", "512", "64"]
+
+
+def test_job_over_its_time_limit_is_retried_then_gives_up_with_the_reason(
+    thumbnail_settings, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from web.thumbnails import tasks
+
+    calls = []
+
+    def too_slow(*args):
+        calls.append(args)
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(tasks, "make_thumbnails", too_slow)
+    p = Product.objects.create(title="a", image_url="http://x.test/a.jpg")
+    # apply() runs retries eagerly, one after another: THUMBNAIL_MAX_ATTEMPTS is 3.
+    generate_thumbnails.apply(args=[p.pk, p.image_url, 1])
+    p.refresh_from_db()
+    assert len(calls) == 3
+    assert p.status == Product.Status.INACTIVE
+    assert p.failure_reason == "gave up after 3 attempts: job took longer than its 63s time limit"

@@ -11,6 +11,7 @@ import functools
 import re
 import socket
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -184,6 +185,17 @@ def test_server_that_never_answers_times_out_as_transient():
         fetcher = Fetcher(max_bytes=100, timeout=0.3, allowed_hosts={"127.0.0.1"})
         with pytest.raises(TransientError, match="timed out"):
             fetcher.fetch(url)
+
+
+def test_server_trickling_its_headers_is_cut_off_at_the_overall_deadline():
+    with ImageServer() as server:
+        url = server.add("/slow", Route(trickle=0.1))
+        fetcher = Fetcher(max_bytes=100, timeout=0.5, deadline_seconds=1.0,
+                          allowed_hosts={"127.0.0.1"})
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="timed out"):
+            fetcher.fetch(url)
+    assert time.monotonic() - started < 2.0  # each byte came well within the read timeout
 
 
 def test_refused_connection_is_transient():

@@ -37,10 +37,13 @@ Enqueue = stuck_sweep.Enqueue
 
 def celery_enqueue(product_id: int, image_url: str, seq: int | None) -> None:
     """Hand the job to the broker; returns once Redis accepted it (raises otherwise)."""
-    from web.thumbnails.tasks import generate_thumbnails
+    from django.conf import settings
 
+    from web.thumbnails.tasks import generate_thumbnails, time_limit
+
+    soft = time_limit(settings.CATALOG)
     generate_thumbnails.apply_async(
-        args=[product_id, image_url, seq],
+        args=[product_id, image_url, seq], soft_time_limit=soft, time_limit=soft + 30,
         retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
     )
 

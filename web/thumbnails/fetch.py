@@ -9,6 +9,7 @@ worker. Hosts in THUMBNAIL_ALLOWED_HOSTS skip the address check (loopback test s
 
 from __future__ import annotations
 
+import functools
 import http.client
 import ipaddress
 import socket
@@ -44,8 +45,33 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def _connect(address: tuple[str, int], timeout: float) -> socket.socket:
-    return socket.create_connection(address, timeout=timeout)
+class _DeadlineSocket(socket.socket):
+    """A socket whose every read also respects the fetch's overall deadline, so a server
+    trickling its headers one byte per timeout cannot hold a worker for hours."""
+
+    deadline: float
+    per_read: float
+
+    def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("fetch took longer than its overall deadline")
+        self.settimeout(min(self.per_read, left))
+        return super().recv_into(buffer, nbytes, flags)
+
+
+def _deadline_connect(address: tuple[str, int], timeout: float, *, deadline: float,
+                      per_read: float) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    sock = _DeadlineSocket(family, socket.SOCK_STREAM)
+    sock.deadline, sock.per_read = deadline, per_read
+    try:
+        sock.settimeout(timeout)
+        sock.connect(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def forbidden_reason(ip_text: str) -> str | None:
@@ -77,7 +103,7 @@ class Fetcher:
     allowed_hosts: set[str] = field(default_factory=set)
     deadline_seconds: float | None = None  # whole fetch incl. redirects; default 3x timeout
     resolver: Resolver = system_resolver
-    connector: Connector = _connect
+    connector: Connector | None = None  # default: a socket bound by the overall deadline
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> Fetcher:
@@ -147,9 +173,11 @@ class Fetcher:
 
     def _connection(self, scheme, host, port, ip, deadline) -> http.client.HTTPConnection:
         timeout = _remaining(deadline, self.timeout)
+        connector = self.connector or functools.partial(
+            _deadline_connect, deadline=deadline, per_read=self.timeout)
         if scheme == "https":
-            return _PinnedHTTPS(host, port, ip, timeout, self.connector)
-        return _PinnedHTTP(host, port, ip, timeout, self.connector)
+            return _PinnedHTTPS(host, port, ip, timeout, connector)
+        return _PinnedHTTP(host, port, ip, timeout, connector)
 
     @staticmethod
     def _check_status(status: int) -> None:

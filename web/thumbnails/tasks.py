@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -24,6 +25,7 @@ from web.thumbnails.fetch import Fetcher
 
 log = logging.getLogger(__name__)
 REASON_MAX = 255
+RENDER_SECONDS = 60  # decoding 40 Mpx and encoding the widths takes a few seconds at most
 
 
 @shared_task(bind=True, name="thumbnails.generate", acks_late=True, ignore_result=True)
@@ -39,7 +41,9 @@ def generate_thumbnails(self, product_id: int, image_url: str, seq: int | None =
         thumbnails = make_thumbnails(product_id, image_url, s)
     except PermanentError as exc:
         return record_failure(product_id, image_url, str(exc))
-    except TransientError as exc:
+    except (TransientError, SoftTimeLimitExceeded) as exc:
+        if isinstance(exc, SoftTimeLimitExceeded):
+            exc = TransientError(f"job took longer than its {time_limit(s):.0f}s time limit")
         attempts = self.request.retries + 1
         if attempts >= s.thumbnail_max_attempts:
             reason = f"gave up after {attempts} attempts: {exc}"
@@ -57,6 +61,11 @@ def generate_thumbnails(self, product_id: int, image_url: str, seq: int | None =
         storage.remove(thumbnails, media_root=Path(django_settings.MEDIA_ROOT),
                        media_url=s.media_url)
     return outcome
+
+
+def time_limit(s) -> float:
+    """Seconds a job may run (prefork workers enforce it): the fetch deadline plus rendering."""
+    return 3 * s.thumbnail_fetch_timeout + RENDER_SECONDS
 
 
 def make_thumbnails(product_id: int, image_url: str, s) -> dict[str, str]:
