@@ -39,9 +39,14 @@ CHECKPOINT_EVERY = 10_000  # documents between checkpoint writes
 Progress = Callable[[int, int], None]  # (documents done, documents in this run)
 
 
-def product_rows(conn: sqlite3.Connection, after_id: int = 0, batch: int = 5000) -> Iterator[dict]:
-    """Products with id > after_id, ordered by id, fetched in batches (inside a read())."""
-    cursor = conn.execute(f"SELECT * FROM {PRODUCTS_TABLE} WHERE id > ? ORDER BY id", (after_id,))
+def product_rows(
+    conn: sqlite3.Connection, after_id: int = 0, until_id: int | None = None, batch: int = 5000
+) -> Iterator[dict]:
+    """Products with after_id < id <= until_id, ordered by id, in batches (inside a read())."""
+    cursor = conn.execute(
+        f"SELECT * FROM {PRODUCTS_TABLE} WHERE id > ? AND id <= ? ORDER BY id",
+        (after_id, until_id if until_id is not None else 2**63 - 1),
+    )
     columns = [c[0] for c in cursor.description]
     while rows := cursor.fetchmany(batch):
         for row in rows:

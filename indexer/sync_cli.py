@@ -6,29 +6,19 @@ The work is done by indexer/backfill.py, indexer/reindex.py and indexer/verify.p
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from elasticsearch import Elasticsearch
-from elasticsearch.serializer import OrjsonSerializer
 
 from indexer.backfill import Backfill, Progress
+from indexer.es_client import search_client
 from indexer.reindex import Reindex, ReindexError
 from indexer.verify import Verify
 from shared import redis_client
 from shared.settings import Settings
-
-
-def elasticsearch(settings: Settings) -> Elasticsearch:
-    # One INFO line per request would bury the progress bar and the report.
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-    # orjson: JSON encoding is a third of backfill's CPU time with the standard library.
-    return Elasticsearch(settings.elasticsearch_url, request_timeout=120, max_retries=3,
-                         retry_on_timeout=True, serializer=OrjsonSerializer())
 
 
 @contextmanager
@@ -70,7 +60,7 @@ def backfill(settings: Settings, restart: bool, chunk_size: int, threads: int,
     Creates the index and aliases if none exist yet.
     """
     with progress_bar("backfill", as_json) as progress:
-        result = Backfill(settings, elasticsearch(settings), chunk_size=chunk_size,
+        result = Backfill(settings, search_client(settings), chunk_size=chunk_size,
                           threads=threads, restart=restart, progress=progress).run()
     if as_json:
         click.echo(json.dumps(result.as_dict()))
@@ -103,7 +93,7 @@ def reindex(settings: Settings, keep_old: bool, timeout: float, as_json: bool) -
     say = (lambda _: None) if as_json else click.echo
     with progress_bar("reindex", as_json) as progress:
         try:
-            result = Reindex(settings, elasticsearch(settings), redis_client.connect(settings),
+            result = Reindex(settings, search_client(settings), redis_client.connect(settings),
                              keep_old=keep_old, catch_up_timeout=timeout, progress=progress,
                              say=say).run()
         except ReindexError as exc:
@@ -120,10 +110,12 @@ def reindex(settings: Settings, keep_old: bool, timeout: float, as_json: bool) -
               help="Concrete index to check (default: the one behind the read alias).")
 @click.option("--wait", default=30.0, show_default=True,
               help="Seconds to let in-flight events reach the index before a difference counts.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Processes comparing id ranges in parallel (large tables only).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of text.")
 @click.pass_obj
 def verify(settings: Settings, repair: bool, index_name: str | None, wait: float,
-           as_json: bool) -> None:
+           workers: int, as_json: bool) -> None:
     """Prove the index matches SQLite: every id and every indexed field.
 
     Streams both sides sorted by id and compares them. Differences caused by events
@@ -132,8 +124,8 @@ def verify(settings: Settings, repair: bool, index_name: str | None, wait: float
     when they agree. --repair rewrites those documents at the current changelog head
     (a newer live update still wins) and exits 0 if every one was fixed, 2 if not.
     """
-    checker = Verify(settings, elasticsearch(settings), redis_client.connect(settings),
-                     index_name=index_name, wait=wait)
+    checker = Verify(settings, search_client(settings), redis_client.connect(settings),
+                     index_name=index_name, wait=wait, workers=workers)
     try:
         report = checker.run()
     except LookupError as exc:

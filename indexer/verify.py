@@ -16,12 +16,15 @@ the repair's snapshot keeps winning.
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import redis
@@ -30,13 +33,15 @@ from elasticsearch.helpers import streaming_bulk
 
 from indexer import index
 from indexer.backfill import PRODUCTS_TABLE, product_rows, versioned_actions
-from indexer.documents import COMPARED_FIELDS, comparable, to_document, tombstone
+from indexer.documents import COMPARED_FIELDS, to_document, tombstone
+from indexer.es_client import search_client
 from indexer.positions import changelog_head, indexer_position, wait_for_position
 from shared import sqlite
 from shared.names import Names
 from shared.settings import Settings
 
-PAGE_SIZE = 5000
+PAGE_SIZE = 10_000  # the most a search returns by default (index.max_result_window)
+PARALLEL_FROM_ROWS = 200_000  # below this, one process is as fast as several
 RECHECK_ROUNDS = 5
 _END = object()
 
@@ -99,8 +104,9 @@ def compare(pk: str, row: dict | None, source: dict | None) -> Difference | None
         return Difference("missing", pk)
     if row is None:
         return Difference("extra", pk)
-    expected, actual = comparable(to_document(row)), comparable(source)
-    fields = {f: (expected[f], actual[f]) for f in COMPARED_FIELDS if expected[f] != actual[f]}
+    expected = to_document(row)
+    fields = {f: (expected.get(f), source.get(f)) for f in COMPARED_FIELDS
+              if expected.get(f) != source.get(f)}
     return Difference("stale", pk, fields) if fields else None
 
 
@@ -110,6 +116,7 @@ class Verify:
     def __init__(
         self, settings: Settings, es: Elasticsearch, r: redis.Redis | None, *,
         index_name: str | None = None, wait: float = 30.0, page_size: int = PAGE_SIZE,
+        workers: int = 2,
     ):
         self.settings = settings
         self.es = es
@@ -118,6 +125,7 @@ class Verify:
         self.index_name = index_name
         self.wait = wait
         self.page_size = page_size
+        self.workers = workers
 
     def run(self) -> VerifyReport:
         started = time.monotonic()
@@ -133,70 +141,55 @@ class Verify:
     # -- the full comparison ------------------------------------------------------------
 
     def scan(self, target: str) -> VerifyReport:
+        """Every row against every live document; id ranges in parallel processes when
+        the table is large (each range its own snapshot: differences are re-checked)."""
+        ranges = self.id_ranges()
+        if len(ranges) == 1:
+            report, unkeyed = scan_range(self.settings, target, None, self.page_size)
+        else:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
+                parts = list(pool.map(scan_range, repeat(self.settings), repeat(target),
+                                      ranges, repeat(self.page_size)))
+            report = combine(target, [part for part, _ in parts])
+            unkeyed = self.unkeyed_documents(target, report)
+            for _, set_aside in parts:  # an `id` field that disagrees with _id
+                unkeyed.update(set_aside)
         conn = sqlite.connect(self.settings.database, readonly=True)
         try:
             with sqlite.read(conn):
-                report = VerifyReport(index=target, head=changelog_head(conn))
-                # Refresh after the snapshot: the index shows at least what was applied then.
-                self.es.indices.refresh(index=target)
-                docs, unkeyed = self.documents(target, report)
-                found = list(merge(product_rows(conn), docs, report))
-                report.differences = settle_unkeyed(conn, found, unkeyed)
+                report.differences = settle_unkeyed(conn, report.differences, unkeyed)
         finally:
             conn.close()
         return report
 
-    def documents(
-        self, target: str, report: VerifyReport
-    ) -> tuple[Iterator[tuple[int, dict]], dict[str, dict]]:
-        """(id, source) of live documents sorted by id; documents whose `id` field is
-        missing or disagrees with _id are set aside in the returned dict (by _id) once the
-        sorted ones are exhausted (they sort last)."""
-        pages: queue.Queue = queue.Queue(maxsize=4)
-        unkeyed: dict[str, dict] = {}
-        fetcher = threading.Thread(target=self.fetch_pages, args=(target, pages), daemon=True)
-        fetcher.start()
-
-        def sorted_docs() -> Iterator[tuple[int, dict]]:
-            while (page := pages.get()) is not _END:
-                if isinstance(page, BaseException):
-                    raise page
-                for hit in page:
-                    report.documents += 1
-                    source = hit["_source"]
-                    if source.get("id") is None or str(source["id"]) != hit["_id"]:
-                        unkeyed[hit["_id"]] = source
-                    else:
-                        yield int(source["id"]), source
-
-        return sorted_docs(), unkeyed
-
-    def fetch_pages(self, target: str, pages: queue.Queue) -> None:
+    def id_ranges(self) -> list[tuple[int | None, int | None] | None]:
+        """[None] (one pass), or `workers` ranges covering every id, open at both ends."""
+        if self.workers <= 1:
+            return [None]
+        conn = sqlite.connect(self.settings.database, readonly=True)
         try:
-            pit = self.es.open_point_in_time(index=target, keep_alive="2m")["id"]
-            try:
-                after = None
-                while True:
-                    body: dict[str, Any] = {
-                        "size": self.page_size,
-                        "query": {"bool": {"filter": [index.LIVE_FILTER]}},
-                        "sort": [{"id": {"order": "asc", "missing": "_last"}}],
-                        "_source": ["id", *COMPARED_FIELDS],
-                        "pit": {"id": pit, "keep_alive": "2m"},
-                        "track_total_hits": False,
-                    }
-                    if after is not None:
-                        body["search_after"] = after
-                    hits = self.es.search(**body)["hits"]["hits"]
-                    if not hits:
-                        break
-                    pages.put(hits)
-                    after = hits[-1]["sort"]
-            finally:
-                self.es.options(ignore_status=404).close_point_in_time(id=pit)
-            pages.put(_END)
-        except BaseException as exc:  # handed to the reader, which raises it
-            pages.put(exc)
+            low, high, count = conn.execute(
+                f"SELECT min(id), max(id), count(*) FROM {PRODUCTS_TABLE}"
+            ).fetchone()
+        finally:
+            conn.close()
+        if count < PARALLEL_FROM_ROWS:
+            return [None]
+        step = (high - low + 1) // self.workers + 1
+        cuts = [low + step * i for i in range(1, self.workers)]
+        return [(None if i == 0 else cuts[i - 1], cuts[i] if i < len(cuts) else None)
+                for i in range(self.workers)]
+
+    def unkeyed_documents(self, target: str, report: VerifyReport) -> dict[str, dict]:
+        """Live documents without an `id` field: no id range holds them."""
+        found = self.es.search(
+            index=target, size=10_000, source=["id", *COMPARED_FIELDS],
+            query={"bool": {"filter": [index.LIVE_FILTER],
+                            "must_not": [{"exists": {"field": "id"}}]}},
+        )["hits"]["hits"]
+        report.documents += len(found)
+        return {hit["_id"]: hit["_source"] for hit in found}
 
     # -- in-flight events are not drift -------------------------------------------------
 
@@ -284,6 +277,107 @@ class Verify:
                 outcome[d.id] = RepairAction(
                     d.id, "failed", f"still {d.kind}: the index holds a version above the "
                     "changelog head (written outside the pipeline?); `catalog reindex` fixes it")
+
+
+def scan_range(
+    settings: Settings, target: str, bounds: tuple[int | None, int | None] | None,
+    page_size: int,
+) -> tuple[VerifyReport, dict[str, dict]]:
+    """Merge-join one id range (None: all ids) in its own snapshot. Runs in a worker
+    process, so it opens its own connections. Returns the report and the documents set
+    aside for lacking a usable `id` (only when unbounded: ranges exclude them)."""
+    es = search_client(settings)
+    conn = sqlite.connect(settings.database, readonly=True)
+    try:
+        with sqlite.read(conn):
+            report = VerifyReport(index=target, head=changelog_head(conn))
+            # Refresh after the snapshot: the index shows at least what was applied then.
+            es.indices.refresh(index=target)
+            fetched = DocumentStream(es, target, bounds, page_size, report)
+            low, high = bounds or (None, None)
+            rows = product_rows(conn, after_id=(low - 1) if low is not None else 0,
+                                until_id=(high - 1) if high is not None else None)
+            report.differences = list(merge(rows, iter(fetched), report))
+    finally:
+        conn.close()
+        es.close()
+    return report, fetched.unkeyed
+
+
+def combine(target: str, parts: list[VerifyReport]) -> VerifyReport:
+    """One report from the ranges' reports; the head is the newest snapshot's, so the
+    re-check waits for everything any range could have seen."""
+    report = VerifyReport(index=target, head=max(p.head for p in parts))
+    for part in parts:
+        report.rows += part.rows
+        report.documents += part.documents
+        report.differences += part.differences
+    return report
+
+
+class DocumentStream:
+    """(id, source) of the live documents in an id range, sorted by id, fetched by a
+    thread a few pages ahead (point in time + search_after). Unbounded, documents whose
+    `id` field is missing or disagrees with _id sort last and are set aside in `unkeyed`."""
+
+    def __init__(self, es: Elasticsearch, target: str,
+                 bounds: tuple[int | None, int | None] | None, page_size: int,
+                 report: VerifyReport):
+        self.es = es
+        self.target = target
+        self.bounds = bounds
+        self.page_size = page_size
+        self.report = report
+        self.unkeyed: dict[str, dict] = {}
+        self.pages: queue.Queue = queue.Queue(maxsize=4)
+
+    def __iter__(self) -> Iterator[tuple[int, dict]]:
+        threading.Thread(target=self.fetch, daemon=True).start()
+        while (page := self.pages.get()) is not _END:
+            if isinstance(page, BaseException):
+                raise page
+            for hit in page:
+                self.report.documents += 1
+                source = hit["_source"]
+                if source.get("id") is None or str(source["id"]) != hit["_id"]:
+                    self.unkeyed[hit["_id"]] = source
+                else:
+                    yield int(source["id"]), source
+
+    def query(self) -> dict[str, Any]:
+        filters: list[dict] = [index.LIVE_FILTER]
+        if self.bounds is not None:
+            low, high = self.bounds
+            span = {"gte": low} if low is not None else {}
+            if high is not None:
+                span["lt"] = high
+            filters.append({"range": {"id": span}} if span else {"exists": {"field": "id"}})
+        return {"bool": {"filter": filters}}
+
+    def fetch(self) -> None:
+        try:
+            pit = self.es.open_point_in_time(index=self.target, keep_alive="2m")["id"]
+            try:
+                after = None
+                while True:
+                    body: dict[str, Any] = {
+                        "size": self.page_size, "query": self.query(),
+                        "sort": [{"id": {"order": "asc", "missing": "_last"}}],
+                        "_source": ["id", *COMPARED_FIELDS],
+                        "pit": {"id": pit, "keep_alive": "2m"}, "track_total_hits": False,
+                    }
+                    if after is not None:
+                        body["search_after"] = after
+                    hits = self.es.search(**body)["hits"]["hits"]
+                    if not hits:
+                        break
+                    self.pages.put(hits)
+                    after = hits[-1]["sort"]
+            finally:
+                self.es.options(ignore_status=404).close_point_in_time(id=pit)
+            self.pages.put(_END)
+        except BaseException as exc:  # handed to the reading side, which raises it
+            self.pages.put(exc)
 
 
 def merge(

@@ -23,6 +23,7 @@ pytest_plugins = ["tests.cdc_fixtures"]  # clean_changelog
 pytestmark = pytest.mark.usefixtures("clean_changelog")
 
 BOGUS_ID = "987654321"
+UNKEYED_ID = "not-a-product"  # a document without the numeric id field verify sorts on
 
 
 @pytest.fixture
@@ -35,9 +36,12 @@ def indexed_catalogue(catalog_settings, redis_client, daemons):
     return indexer
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-pass", "id-ranges-in-parallel"])
 def test_injected_drift_is_listed_exactly_then_repaired(
-    catalog_settings, es, names, indexed_catalogue
+    catalog_settings, es, names, indexed_catalogue, monkeypatch, workers
 ):
+    monkeypatch.setattr("indexer.verify.PARALLEL_FROM_ROWS", 0)
+    workers_option = ("--workers", str(workers))
     assert catalog("verify").exit_code == 0
     index = read_index(es, names)
     ids = [str(i) for i in product_ids(catalog_settings)]
@@ -49,26 +53,28 @@ def test_injected_drift_is_listed_exactly_then_repaired(
     bogus = to_document({"id": int(BOGUS_ID), "title": "Never In The Database",
                          "image_url": "/media/seed/x.jpg", "status": 1})
     es.index(index=index, id=BOGUS_ID, document=bogus)
+    es.index(index=index, id=UNKEYED_ID, document={**bogus, "id": None})
     es.indices.refresh(index=index)
 
-    code, report = catalog_json("verify", "--wait", "5")
+    code, report = catalog_json("verify", "--wait", "5", *workers_option)
 
     assert code == 1
     found = {(d["kind"], d["id"]): d["fields"] for d in report["differences"]}
     assert set(found) == {("missing", gone[0]), ("missing", gone[1]), ("stale", changed),
-                          ("extra", BOGUS_ID)}
+                          ("extra", BOGUS_ID), ("extra", UNKEYED_ID)}
     assert found[("stale", changed)] == {"title": {"db": tampered["title"],
                                                    "index": "Tampered Title"}}
     assert report["rows"] == 200
 
-    repaired = catalog("verify", "--repair", "--wait", "5")
+    repaired = catalog("verify", "--repair", "--wait", "5", *workers_option)
 
     assert repaired.exit_code == 0, repaired.output
     for pk in (*gone, changed):
         assert f"indexed    {pk}" in repaired.output
     assert f"tombstoned {BOGUS_ID}" in repaired.output
+    assert f"tombstoned {UNKEYED_ID}" in repaired.output
     assert es.get(index=index, id=changed)["_version"] == head(catalog_settings)
-    again = catalog("verify")
+    again = catalog("verify", *workers_option)
     assert again.exit_code == 0, again.output
 
 
