@@ -113,10 +113,11 @@ class Indexer:
                 except (redis.ConnectionError, redis.TimeoutError) as exc:
                     self._pause(backoff, f"redis: {exc}")
                 except redis.ResponseError as exc:
-                    if "NOGROUP" not in str(exc):
+                    if not stream_missing(exc):
                         raise
-                    # Redis came back empty (or the stream was deleted): start the group again.
-                    log.warning("indexer: consumer group missing, creating it again")
+                    # Redis came back empty (or the stream was deleted): start the group again;
+                    # the tailer republishes from the changelog, versions keep that idempotent.
+                    log.warning("indexer: stream or consumer group missing, creating it again")
                     self.ensure_group()
         finally:
             self.teardown()
@@ -372,6 +373,12 @@ class Indexer:
         delay = backoff.next_delay()
         log.warning("indexer: %s; retrying in %.2fs", why, delay)
         time.sleep(delay)
+
+
+def stream_missing(exc: redis.ResponseError) -> bool:
+    """The stream or our group is gone (Redis came back empty, or the key was deleted)."""
+    text = str(exc)
+    return text.startswith(("NOGROUP", "UNBLOCKED")) or "no such key" in text
 
 
 def document_for(event: ChangeEvent) -> dict[str, Any]:

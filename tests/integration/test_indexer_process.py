@@ -80,3 +80,18 @@ def test_signals_while_elasticsearch_is_unreachable_first_stops_cleanly_second_a
     # (Python runs the pending handlers in signal-number order: SIGINT's first.)
     assert second.proc.wait(timeout=2) in (128 + signal.SIGINT, 128 + signal.SIGTERM)
     assert "second signal" in second.output()
+
+
+def test_indexer_process_recovers_when_the_stream_and_its_group_vanish(
+    catalog_settings, names, redis_client, es, daemons
+):
+    indexer = daemons.catalog("indexer", "run")
+    publish(redis_client, names, [event(1, 1, "insert")])
+    wait_until(lambda: caught_up(redis_client, names), timeout=30, message=indexer.output())
+    # What Redis coming back empty looks like to the indexer (only our namespace's key).
+    redis_client.delete(names.changes_stream)
+    publish(redis_client, names, [event(2, 1, "update", title="after the loss")])
+    wait_until(lambda: (stored(es, names, 1) or {}).get("_version") == 2, timeout=30,
+               message=indexer.output())
+    assert stored(es, names, 1)["title"] == "after the loss"
+    assert indexer.alive()
