@@ -106,3 +106,9 @@ def test_query_over_the_length_limit_is_a_400_with_a_message(client, catalogue):
 
 def test_before_anything_is_indexed_there_are_no_suggestions(client, catalog_settings):
     assert suggest(client, "anything") == []
+
+
+def test_longest_allowed_query_is_answered_not_refused(client, catalogue):
+    long_words = " ".join(["sweater"] * 25)[:200]
+    assert suggest(client, long_words) == []
+    assert suggest(client, "x" * 200) == []

@@ -173,3 +173,9 @@ def test_search_page_with_bad_parameters_is_a_400_page(client, catalogue):
     response = client.get("/search/", {"sort": "nope"})
     assert response.status_code == 400
     assert "sort:" in response.content.decode()
+
+
+def test_longest_allowed_query_is_answered_not_refused(client, catalogue):
+    body = search(client, q=" ".join(["sweater"] * 25)[:200])
+    assert ids(body)[0] == 1
+    assert search(client, q="ß" * 200)["total"] == 0
