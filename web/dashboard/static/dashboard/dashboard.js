@@ -60,6 +60,7 @@
   }
 
   function refresh() {
+    if (document.hidden) { setTimeout(refresh, refreshMs); return; }  // no polling in a background tab
     fetch(endpoint, { headers: { "Accept": "application/json" }, cache: "no-store" })
       .then(function (r) {
         return r.json().then(function (body) { return { ok: r.ok, body: body }; });

@@ -112,6 +112,12 @@
       }
     });
     input.addEventListener("blur", function () { setTimeout(close, 100); });
+    input.addEventListener("focus", function () {
+      if (input.value.trim() && list.children.length) {
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      }
+    });
   }
 
   document.querySelectorAll("form[data-autocomplete]").forEach(setup);
