@@ -101,6 +101,9 @@ class Tailer:
     def bootstrap(self) -> None:
         self.lock.acquire()  # raises AlreadyRunning: refuse before touching anything
         self.conn = db.connect(self.settings.database)
+        # Writers checkpoint the WAL; the tailer's once-a-second position write must not
+        # stall publishing by copying a big backlog's WAL into the database file.
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
         self.install_triggers()
         self.r = redis_client.connect(self.settings)
         metrics.serve(self.settings.metrics_port)
