@@ -222,10 +222,43 @@ def test_metrics_endpoint_reports_published_position(daemons, redis_client, name
     wait_until(published_metric, timeout=10, message=tailer.output())
 
 
-def test_stream_events_parse_with_the_shared_contract(daemons, redis_client, names):
-    _save(1, description="x" * 100_000)
+def test_unusual_values_reach_the_stream_exactly(daemons, redis_client, names):
+    title = "Ünïcødé “quotes” 'single' \"double\" \\ back 😀 " + "x" * 56
+    assert len(title) == 100
+    description = "line\nbreak\ttab «ü» \"q\" \\ \u2028 </script> " * 10_000  # ~400 kB
+    thumbnails = {"64": "/m/ü 64.webp", "nested": {"list": [1, None, True, "«»"]}}
+    p = Product(title=title, image_url="http://127.0.0.1/ü.png", description=description,
+                price=None, category="", thumbnails=thumbnails)
+    p.save()
     tailer = daemons.catalog("cdc", "run")
     wait_until(lambda: _stream_len(redis_client, names) == 1, message=tailer.output())
     (eid, fields), = redis_client.xrange(names.changes_stream)
     event = ChangeEvent.from_entry(eid, fields)
-    assert event.seq == 1 and event.row["description"] == "x" * 100_000
+    stored = Product.objects.get(pk=p.pk)
+    assert event.seq == 1 and event.pk == str(p.pk)
+    assert event.row["title"] == stored.title == title
+    assert event.row["description"] == stored.description == description
+    assert event.row["image_url"] == "http://127.0.0.1/ü.png"
+    assert event.row["price"] is None and event.row["category"] == ""
+    assert event.row["thumbnails"] == stored.thumbnails == thumbnails
+
+
+def test_sigint_also_stops_gracefully(daemons, redis_client, names):
+    import os
+    import signal
+
+    _save(1)
+    tailer = daemons.catalog("cdc", "run")
+    wait_until(lambda: _stream_len(redis_client, names) == 1, message=tailer.output())
+    os.killpg(tailer.pid, signal.SIGINT)
+    assert tailer.proc.wait(timeout=30) == 0
+    assert "stopped at seq 1" in tailer.output()
+
+
+def test_status_keeps_sqlite_figures_when_redis_is_down(catalog_settings):
+    from tests.conftest import with_settings
+
+    _save(1)
+    status = cdc_status(with_settings(catalog_settings, redis_url="redis://127.0.0.1:1/0"))
+    assert status["changelog_head_seq"] == 1 and status["retention_floor_seq"] == 1
+    assert "redis_error" in status and "groups" not in status
