@@ -262,3 +262,25 @@ def test_status_keeps_sqlite_figures_when_redis_is_down(catalog_settings):
     status = cdc_status(with_settings(catalog_settings, redis_url="redis://127.0.0.1:1/0"))
     assert status["changelog_head_seq"] == 1 and status["retention_floor_seq"] == 1
     assert "redis_error" in status and "groups" not in status
+
+
+def test_polling_alone_publishes_when_file_events_never_come(catalog_settings, redis_client,
+                                                             names):
+    import threading
+
+    from cdc.tailer import Tailer
+
+    tailer = Tailer(catalog_settings)  # CDC_POLL_INTERVAL=0.2 in tests
+    tailer.wakeup.start = lambda: tailer.wakeup  # no watchdog observer: only the poll timer
+    thread = threading.Thread(target=tailer.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: redis_client.exists(names.changes_stream))
+        assert tailer.wakeup.observer is None
+        for n in range(3):
+            _save(n)
+            wait_until(lambda n=n: _stream_len(redis_client, names) == n + 1, timeout=5)
+    finally:
+        tailer.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
