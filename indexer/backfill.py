@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,8 @@ from shared.settings import Settings
 PRODUCTS_TABLE = "products_product"
 CHECKPOINT_TABLE = "indexer_backfill_checkpoint"
 CHECKPOINT_EVERY = 10_000  # documents between checkpoint writes
+# Async translog fsyncs every 5 s (index.translog.sync_interval); twice that, and margin.
+DURABLE_AFTER_SECONDS = 12.0
 Progress = Callable[[int, int], None]  # (documents done, documents in this run)
 
 
@@ -122,7 +125,7 @@ def clear_backfill_flag(conn: sqlite3.Connection, names: Names, note: str) -> No
 @contextmanager
 def loading(es: Elasticsearch, indexes: list[str], settings: Settings) -> Iterator[None]:
     """Bulk-load settings on indexes no search reads yet: no refreshes, translog fsync in
-    the background (Checkpoint.save flushes first). Restored however the load ends."""
+    the background (Checkpoint waits for it). Restored however the load ends."""
     if not indexes:
         yield
         return
@@ -142,19 +145,33 @@ def loading(es: Elasticsearch, indexes: list[str], settings: Settings) -> Iterat
 
 
 class Checkpoint:
-    """Last product id acknowledged by Elasticsearch, per set of targets, in SQLite."""
+    """Last product id acknowledged by Elasticsearch, per set of targets, in SQLite.
 
-    def __init__(self, conn: sqlite3.Connection, key: str, *, durable: list[str] | None = None,
-                 es: Elasticsearch | None = None):
+    With `durable_after` > 0 (indexes loading with an async translog, which Elasticsearch
+    fsyncs every translog.sync_interval) an id is recorded only once it was acknowledged
+    that long ago: a checkpoint never claims documents a crash could still lose, and no
+    flush (a Lucene commit) slows the load.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, key: str, *, durable_after: float = 0.0):
         self.conn = conn
         self.key = key
-        # Indexes loading with async translog: flushed before a checkpoint claims their docs.
-        self.durable = durable or []
-        self.es = es
+        self.durable_after = durable_after
+        self.acknowledged: deque[tuple[float, int, int]] = deque()
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (target TEXT PRIMARY KEY,"
             " last_id INTEGER NOT NULL, snapshot_seq INTEGER NOT NULL, updated_at REAL NOT NULL)"
         )
+
+    def advance(self, last_id: int, snapshot_seq: int) -> None:
+        """Every document up to last_id is acknowledged: record it when it is durable."""
+        now = time.monotonic()
+        self.acknowledged.append((now, last_id, snapshot_seq))
+        durable = None
+        while self.acknowledged and self.acknowledged[0][0] <= now - self.durable_after:
+            durable = self.acknowledged.popleft()
+        if durable is not None:
+            self.save(durable[1], durable[2])
 
     def load(self) -> int:
         row = self.conn.execute(
@@ -163,8 +180,6 @@ class Checkpoint:
         return int(row[0]) if row else 0
 
     def save(self, last_id: int, snapshot_seq: int) -> None:
-        if self.durable and self.es is not None:
-            self.es.indices.flush(index=",".join(self.durable))
         with sqlite.write(self.conn):
             self.conn.execute(
                 f"INSERT OR REPLACE INTO {CHECKPOINT_TABLE} VALUES (?, ?, ?, ?)",
@@ -206,7 +221,8 @@ class Backfill:
         reader = sqlite.connect(self.settings.database, readonly=True)
         writer = sqlite.connect(self.settings.database)
         try:
-            checkpoint = Checkpoint(writer, ",".join(sorted(targets)), durable=unread, es=self.es)
+            checkpoint = Checkpoint(writer, ",".join(sorted(targets)),
+                                    durable_after=DURABLE_AFTER_SECONDS if unread else 0.0)
             after_id = 0 if self.restart else checkpoint.load()
             with sqlite.read(reader), loading(self.es, unread, self.settings):
                 head = changelog_head(reader)
@@ -261,7 +277,7 @@ class Backfill:
             done += 1
             since_checkpoint += 1
             if since_checkpoint >= CHECKPOINT_EVERY:
-                checkpoint.save(int(_item(item)["_id"]), result.snapshot_seq)
+                checkpoint.advance(int(_item(item)["_id"]), result.snapshot_seq)
                 since_checkpoint = 0
             if self.progress and done % 1000 == 0:
                 self.progress(done, total)

@@ -78,7 +78,8 @@ def _text(value: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def status(settings: Settings, as_json: bool) -> None:
-    """Changelog head, published position, consumer lag, retention, backfill state."""
+    """Daemons, changelog head, published position, consumer lag, retention, DLQ, index
+    documents against table rows, backfill state: a verdict on top, --json for scripts."""
     report = collect(settings)
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=False))

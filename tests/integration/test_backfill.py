@@ -7,6 +7,7 @@ import signal
 
 import pytest
 
+from indexer.index import ensure_index
 from shared import sqlite as db
 from tests.cdc_support import writer_argv
 from tests.sync_support import (
@@ -69,8 +70,12 @@ def test_backfill_adds_products_missing_from_the_index_and_verify_names_them_bef
     assert [d["kind"] for d in report["differences"]] == ["extra"]
 
 
-def test_killed_backfill_resumes_from_its_checkpoint_and_verifies(catalog_settings, daemons):
+def test_killed_backfill_resumes_from_its_checkpoint_and_verifies(catalog_settings, daemons,
+                                                                  es, names):
     seed_products(catalog_settings, 60_000, forget_events=True)
+    # Into the live index: checkpoints at once (a first build records them only once the
+    # async translog surely synced them: tests/unit/test_backfill_checkpoint.py).
+    ensure_index(es, names)
     ids = product_ids(catalog_settings)
     first = daemons.catalog("backfill", "--chunk-size", "500", "--threads", "1")
     conn = db.connect(catalog_settings.database, readonly=True)
