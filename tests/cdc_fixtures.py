@@ -27,6 +27,7 @@ def clean_changelog(catalog_settings) -> sqlite3.Connection:
     changelog.install_sqlite(conn, catalog_settings.tracked_tables)
     changelog.reset(conn)
     yield conn
+    changelog.reset(conn)  # leave no backlog for the next test's fresh-namespace tailer
     conn.close()
 
 
