@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -57,6 +58,16 @@ class Batch:
     newest_ts: int | None = None
 
 
+@dataclass
+class Prepared:
+    """A batch parsed and turned into writes, not yet sent."""
+
+    batch: Batch
+    entry_ids: list[str]
+    writes: list[Write] = field(default_factory=list)
+    origins: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -87,6 +98,8 @@ class Indexer:
         self._next_claim = 0.0
         self._next_beat = 0.0
         self._last_beat: tuple[float, float] | None = None
+        # One thread sends a batch while the main thread reads and prepares the next.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="indexer-write")
 
     @property
     def stream(self) -> str:
@@ -131,19 +144,32 @@ class Indexer:
             self._next_claim = time.monotonic() + every
         entries = self.read_batch(block_ms)
         if entries:
-            self.process(entries)
-            handled += len(entries)
+            handled += self.process(entries, read_ahead=True)
         self.heartbeat_if_due()
         return handled
 
-    def process(self, entries: list[tuple[str, dict[str, str] | None]]) -> None:
-        try:
-            batch = self.apply_batch(entries)
-        except StopWaiting as exc:
-            log.warning("indexer: stopping with %d entries unacknowledged (%s); another consumer"
-                        " or the next start claims them", len(entries), exc)
-            return
-        self.ack(batch)
+    def process(self, entries: list, *, read_ahead: bool = False) -> int:
+        """Apply and acknowledge `entries`. With read_ahead, while Elasticsearch works on
+        one batch the next is read (without blocking) and prepared: at most two batches
+        in memory, and the bulk never waits for Python between batches of a backlog."""
+        handled = 0
+        prepared = self.prepare_batch(entries)
+        while prepared is not None:
+            in_flight = self._writer.submit(self.write_batch, prepared)
+            ahead = self.read_batch(None) if read_ahead and not self.stopping else []
+            following = self.prepare_batch(ahead) if ahead else None
+            try:
+                batch = in_flight.result()
+            except StopWaiting as exc:
+                log.warning("indexer: stopping with %d entries unacknowledged (%s); another "
+                            "consumer or the next start claims them",
+                            len(prepared.entry_ids) + len(ahead), exc)
+                return handled
+            self.ack(batch)
+            handled += len(prepared.entry_ids)
+            prepared = following
+            self.heartbeat_if_due()
+        return handled
 
     def bootstrap(self) -> None:
         self.ensure_group()
@@ -196,7 +222,8 @@ class Indexer:
             if c["name"] != self.consumer and not c["pending"] and c["idle"] > idle_ms:
                 self.r.xgroup_delconsumer(self.stream, INDEXER_GROUP, c["name"])
 
-    def read_batch(self, block_ms: int = READ_BLOCK_MS) -> list[tuple[str, dict[str, str]]]:
+    def read_batch(self, block_ms: int | None = READ_BLOCK_MS) -> list[tuple[str, dict[str, str]]]:
+        """Up to batch_size new entries; block_ms None: what is there now, without waiting."""
         reply = self.r.xreadgroup(
             INDEXER_GROUP, self.consumer, {self.stream: ">"}, count=self.batch_size,
             block=block_ms,
@@ -213,22 +240,28 @@ class Indexer:
         Returns what to acknowledge and what to dead-letter; raises StopWaiting if a stop
         was requested while Elasticsearch kept failing (then nothing may be acknowledged).
         """
+        return self.write_batch(self.prepare_batch(entries))
+
+    def prepare_batch(self, entries: list[tuple[str, dict[str, str] | None]]) -> Prepared:
+        """Parse, collapse to the newest event per product, build the documents."""
         batch = Batch()
-        latest = self._newest_per_product(entries, batch)
-        writes: list[Write] = []
-        origins: list[tuple[str, dict[str, str]]] = []
-        for event, entry_id, fields in latest.values():
+        prepared = Prepared(batch=batch, entry_ids=[entry_id for entry_id, _ in entries])
+        for event, entry_id, fields in self._newest_per_product(entries, batch).values():
             try:
                 source = document_for(event)
             except Exception as exc:  # any bad row value is this entry's fault
                 batch.dead.append((entry_id, fields, f"cannot build document: {exc!r}"))
                 continue
-            writes.append(Write(event.pk, event.seq, source))
-            origins.append((entry_id, fields))
+            prepared.writes.append(Write(event.pk, event.seq, source))
+            prepared.origins.append((entry_id, fields))
             batch.newest_ts = max(batch.newest_ts or 0, event.ts)
-        if writes:
-            self._write(writes, origins, batch, [e for e, _ in origins])
-        return batch
+        return prepared
+
+    def write_batch(self, prepared: Prepared) -> Batch:
+        if prepared.writes:
+            self._write(prepared.writes, prepared.origins, prepared.batch,
+                        [e for e, _ in prepared.origins])
+        return prepared.batch
 
     def ack(self, batch: Batch) -> None:
         """Dead letters and the XACK in one transaction, then count."""
