@@ -276,7 +276,8 @@ class Backfill:
                 continue
             done += 1
             since_checkpoint += 1
-            if since_checkpoint >= CHECKPOINT_EVERY:
+            # After a failed document the checkpoint stays put, so a rerun retries it.
+            if since_checkpoint >= CHECKPOINT_EVERY and not result.errors:
                 checkpoint.advance(int(_item(item)["_id"]), result.snapshot_seq)
                 since_checkpoint = 0
             if self.progress and done % 1000 == 0:
