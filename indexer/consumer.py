@@ -156,7 +156,10 @@ class Indexer:
         prepared = self.prepare_batch(entries)
         while prepared is not None:
             in_flight = self._writer.submit(self.write_batch, prepared)
-            ahead = self.read_batch(None) if read_ahead and not self.stopping else []
+            # Stop reading ahead when asked to stop, and when claiming is due (a long
+            # backlog must not starve a dead peer's pending entries).
+            keep_reading = read_ahead and not self.stopping and time.monotonic() < self._next_claim
+            ahead = self.read_batch(None) if keep_reading else []
             following = self.prepare_batch(ahead) if ahead else None
             try:
                 batch = in_flight.result()
