@@ -50,6 +50,13 @@ def test_update_carries_old_row_and_delete_carries_the_row_before(conn):
     assert delete.op == "delete" and delete.row["name"] == "b" and delete.old is None
 
 
+def test_an_update_that_changes_nothing_still_produces_an_event(conn):
+    conn.execute("INSERT INTO widgets (name, meta) VALUES ('a', '{}')")
+    conn.execute("UPDATE widgets SET name = name")  # the rule: no update is ever skipped
+    _, update = _events(conn)
+    assert update.op == "update" and update.row == update.old
+
+
 def test_new_column_appears_in_events_after_reinstall_and_reinstall_is_idempotent(conn):
     conn.execute("ALTER TABLE widgets ADD COLUMN colour TEXT DEFAULT 'red'")
     changed = changelog.install_sqlite(conn, ["widgets"])
