@@ -24,6 +24,7 @@ from elasticsearch.helpers import bulk
 from indexer_bench_support import (
     bench_env,
     cleanup,
+    cpu_seconds,
     rss_mb,
     settings_of,
     start,
@@ -89,8 +90,10 @@ def indexer_run(args, evs) -> dict:
             raise SystemExit(f"not caught up within {args.max_seconds}s (--max-seconds)")
         done = time.monotonic()
         settled = rss_mb(proc.pid)
+        cpu = cpu_seconds(proc.pid)
         return {"total_s": done - started, "drain_s": done - (first or started),
-                "peak_rss": peak, "rss": settled}
+                "peak_rss": peak, "rss": settled,
+                "cpu_s": cpu}
     finally:
         if proc:
             stop(proc)
@@ -137,6 +140,7 @@ def main() -> None:
     if ceiling:
         print(f"{'baseline helpers.bulk docs/s':40} {ceiling:14,.0f}")
         print(f"{'indexer / baseline':40} {rate / ceiling:14.2f}")
+    print(f"{'indexer CPU, core-s per 10k events':40} {run['cpu_s'] / args.events * 1e4:14.2f}")
     print(f"{'indexer peak RSS, MB (goal <= 150)':40} {run['peak_rss']:14.1f}")
     print(f"{'indexer RSS when caught up, MB':40} {run['rss']:14.1f}")
 
