@@ -197,7 +197,8 @@ class Verify:
         differences = report.differences
         head = report.head
         for _ in range(RECHECK_ROUNDS):
-            if self.r is not None and head > 0:
+            # Without an indexer group nothing is in flight: no point waiting for one.
+            if self.r is not None and head > 0 and indexer_position(self.r, self.names) is not None:
                 wait_for_position(self.r, self.names, head, timeout=self.wait)
                 report.indexer_position = indexer_position(self.r, self.names)
             head, differences = self.check_ids(target, [d.id for d in differences])
