@@ -7,7 +7,10 @@ on 9200 is never touched), started with the project's own service script.
 from __future__ import annotations
 
 import os
+import random
+import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -25,7 +28,8 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.chaos
 
 ROOT = Path(__file__).resolve().parents[2]
-PRIVATE_ES_PORT = int(os.environ.get("INDEXER_CHAOS_ES_PORT", "9251"))
+# A fixed port (INDEXER_CHAOS_ES_PORT) keeps its data folder between runs; default: a free one.
+PRIVATE_ES_PORT = int(os.environ.get("INDEXER_CHAOS_ES_PORT", "0"))
 CACHE = os.environ.get("CATALOG_CACHE", "/var/cache/catalog-sync")
 
 
@@ -90,6 +94,20 @@ def _es_script(action: str, url: str) -> None:
                    check=True, timeout=300, capture_output=True)
 
 
+def _data_dir(port: int) -> Path:
+    return Path(CACHE) / f"es-data-{port}"  # where scripts/services/elasticsearch keeps it
+
+
+def _stop_es(url: str) -> None:
+    """Stop the private node and wait for its JVM to exit (it holds the data folder lock)."""
+    pidfile = _data_dir(int(url.rsplit(":", 1)[1])) / "es.pid"
+    pid = int(pidfile.read_text()) if pidfile.exists() else None
+    _es_script("stop", url)
+    if pid:
+        wait_until(lambda: not Path(f"/proc/{pid}").exists(), timeout=60,
+                   message="private Elasticsearch exited")
+
+
 def _answers(es: Elasticsearch) -> bool:
     try:
         es.cluster.health(timeout="1s")
@@ -98,19 +116,38 @@ def _answers(es: Elasticsearch) -> bool:
         return False
 
 
+def _free_port_pair() -> int:
+    """A loopback port P with P+100 (its transport port) free too, away from 9200/9300."""
+    for _ in range(200):
+        port = random.randint(9400, 9899)
+        if all(_port_free(p) for p in (port, port + 100)):
+            return port
+    raise AssertionError("no free port pair for a private Elasticsearch")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @pytest.fixture
 def private_es(monkeypatch, catalog_settings):
-    url = f"http://127.0.0.1:{PRIVATE_ES_PORT}"
-    assert url != "http://127.0.0.1:9200"
+    """A private single-node Elasticsearch on a port of this run's own (concurrent runs of
+    this suite must not stop each other's node), its data folder removed afterwards."""
+    port = PRIVATE_ES_PORT or _free_port_pair()
+    url = f"http://127.0.0.1:{port}"
+    assert port != 9200
     _es_script("start", url)
     monkeypatch.setenv("ELASTICSEARCH_URL", url)
     client = Elasticsearch(url, request_timeout=30, max_retries=0)
     yield client
-    if _answers(client):
-        client.options(ignore_status=404).indices.delete(
-            index=f"{catalog_settings.index_alias}*", expand_wildcards="all")
-    _es_script("stop", url)
-    wait_until(lambda: not _answers(client), timeout=60, message="private ES stopped")
+    _stop_es(url)
+    if not PRIVATE_ES_PORT:
+        shutil.rmtree(_data_dir(port), ignore_errors=True)
 
 
 def test_elasticsearch_down_for_30_seconds_during_writes_then_everything_arrives(
@@ -118,15 +155,15 @@ def test_elasticsearch_down_for_30_seconds_during_writes_then_everything_arrives
 ):
     es = private_es
     s = settings_module.load()
-    assert s.elasticsearch_url.endswith(f":{PRIVATE_ES_PORT}")
+    assert s.elasticsearch_url != "http://127.0.0.1:9200"  # never the shared node
     batch = 100
     indexer = daemons.catalog("indexer", "run", "--consumer", "solo", "--batch-size", str(batch))
     before = _history(products=300, revisions=2)
     publish(redis_client, names, before)
     wait_until(lambda: caught_up(redis_client, names), timeout=60, message=indexer.output())
 
-    _es_script("stop", s.elasticsearch_url)
-    wait_until(lambda: not _answers(es), timeout=60, message="private ES went down")
+    _stop_es(s.elasticsearch_url)
+    assert not _answers(es)
     # Writes go on for 30 s while Elasticsearch is down: 100 events/s.
     during = _history(products=300, revisions=10, first_seq=len(before) + 1)
     outage_end = time.monotonic() + 30
