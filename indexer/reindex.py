@@ -70,6 +70,9 @@ class Reindex:
         index.swap_read_alias(self.es, self.names, new)
         self.say(f"read alias {self.names.index_alias} -> {new}")
         deleted = self.retire(old) if old and old != new else False
+        # Write targets nothing reads any more (an interrupted first build, say) go too.
+        for leftover in set(index.write_targets(self.es, self.names)) - {new, old}:
+            self.retire(leftover)
         return ReindexResult(old, new, filled, deleted)
 
     def create_target(self) -> str:
