@@ -12,6 +12,7 @@ settings; indexes are deleted afterwards.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 from benchdata import bench_environment, catalog, count_docs, migrated_and_seeded, run, table
@@ -23,6 +24,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800, help="per step, seconds")
     parser.add_argument("--skip-ded", action="store_true", help="only time ours")
     args = parser.parse_args()
+    if not args.skip_ded and importlib.util.find_spec("django_elasticsearch_dsl") is None:
+        raise SystemExit("django-elasticsearch-dsl is missing: .venv/bin/pip install -e '.[bench]'"
+                         " (or pass --skip-ded)")
 
     with bench_environment("backfill") as (env, es):
         seeded = migrated_and_seeded(env, args.count)
