@@ -23,6 +23,9 @@ version = the original seq). A replayed old event therefore never overwrites a
 newer document and never resurrects a deleted product. A letter that applies, or
 turns out to be superseded already, is removed from the DLQ; one that fails again
 stays, with the new reason. Exit status 1 if any letter is still dead.
+
+The DLQ is shared: letters of another consumer group (e.g. thumbnails/...) are
+left alone and listed as skipped.
 """
 
 
@@ -97,7 +100,10 @@ def dlq_replay(settings: Settings, ids: tuple[str, ...], patience: float) -> Non
         raise click.ClickException(f"no dead letter with ID {exc.args[0]}") from None
     for letter, reason in result.still_dead:
         click.echo(f"{letter.id} (entry {letter.entry_id}) still dead: {reason}")
-    click.echo(f"replayed {result.resolved} dead letter(s); {len(result.still_dead)} still dead")
+    for letter in result.not_ours:
+        click.echo(f"{letter.id} (entry {letter.entry_id}) skipped: written by {letter.consumer}")
+    click.echo(f"replayed {result.resolved} dead letter(s); {len(result.still_dead)} still dead"
+               + (f"; {len(result.not_ours)} of other groups skipped" if result.not_ours else ""))
     if result.still_dead:
         raise SystemExit(1)
 

@@ -105,6 +105,11 @@ class Indexer:
     def stream(self) -> str:
         return self.names.changes_stream
 
+    @property
+    def dead_letter_owner(self) -> str:
+        """`<group>/<consumer>`, as every group writes it into the shared DLQ."""
+        return f"{INDEXER_GROUP}/{self.consumer}"
+
     # --- the loop -------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -272,7 +277,7 @@ class Indexer:
         if ids:
             with self.r.pipeline(transaction=True) as pipe:
                 for entry_id, fields, reason in batch.dead:
-                    self.dlq.add(pipe, entry_id, fields, reason, self.consumer)
+                    self.dlq.add(pipe, entry_id, fields, reason, self.dead_letter_owner)
                 pipe.xack(self.stream, INDEXER_GROUP, *ids)
                 pipe.execute()
         for entry_id, _, reason in batch.dead:

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from indexer.consumer import Indexer
 from indexer.dlq import DeadLetters
+from indexer.index import read_index
 from shared.cli import main
 from tests.indexer_support import drain, event, publish, publish_raw, stored, visible_ids
 
@@ -45,7 +46,7 @@ def test_poison_events_land_in_the_dlq_with_their_reason_and_later_events_are_in
     assert "cannot build document" in letters["6-0"].reason
     assert letters["2-0"].fields == originals["2-0"]
     assert letters["4-0"].fields == originals["4-0"]
-    assert {d.consumer for d in letters.values()} == {"c1"}
+    assert {d.consumer for d in letters.values()} == {"indexer/c1"}
     assert indexer.metrics.dead_letters._value.get() == 4
 
 
@@ -89,7 +90,7 @@ def test_dlq_replay_applies_a_fixed_letter_and_keeps_a_still_poison_one(
     assert "4 still dead" in again.output
     left = {d.entry_id: d for d in dlq.all()}
     assert set(left) == {"2-0", "4-0", "5-0", "6-0"}
-    assert left["2-0"].consumer == "dlq-replay"
+    assert left["2-0"].consumer == "indexer/dlq-replay"
 
     unknown = runner.invoke(main, ["dlq", "replay", "999-0"])
     assert unknown.exit_code != 0 and "no dead letter with ID 999-0" in unknown.output
@@ -109,3 +110,18 @@ def test_replaying_an_old_dead_letter_never_overwrites_a_newer_document(
     assert result.exit_code == 0, result.output
     assert stored(es, names, 4).items() >= {"deleted": True, "seq": 2, "_version": 2}.items()
     assert dlq.length() == 0
+
+
+def test_dlq_replay_leaves_another_groups_dead_letters_alone(
+    catalog_settings, names, redis_client, es
+):
+    dlq = DeadLetters(redis_client, names)
+    theirs = event(3, 3, "insert")
+    with redis_client.pipeline() as pipe:
+        dlq.add(pipe, theirs.entry_id, theirs.to_fields(), "job broker down", "thumbnails/w1")
+        pipe.execute()
+    result = CliRunner().invoke(main, ["dlq", "replay"])
+    assert result.exit_code == 0, result.output
+    assert "1 of other groups skipped" in result.output
+    assert [d.consumer for d in dlq.all()] == ["thumbnails/w1"]
+    assert read_index(es, names) is None  # nothing was applied to Elasticsearch
