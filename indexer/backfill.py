@@ -36,6 +36,10 @@ from shared.settings import Settings
 
 PRODUCTS_TABLE = "products_product"
 CHECKPOINT_TABLE = "indexer_backfill_checkpoint"
+CHECKPOINT_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (target TEXT PRIMARY KEY,"
+    " last_id INTEGER NOT NULL, snapshot_seq INTEGER NOT NULL, updated_at REAL NOT NULL)"
+)
 CHECKPOINT_EVERY = 10_000  # documents between checkpoint writes
 # Async translog fsyncs every 5 s (index.translog.sync_interval); twice that, and margin.
 DURABLE_AFTER_SECONDS = 12.0
@@ -144,6 +148,25 @@ def loading(es: Elasticsearch, indexes: list[str], settings: Settings) -> Iterat
         es.indices.refresh(index=names)
 
 
+def checkpoint_key(es: Elasticsearch, targets: list[str]) -> str:
+    """The targets by name and creation uuid: an index deleted and created again under the
+    same name is empty, and must not resume from the old one's checkpoint."""
+    found = es.indices.get_settings(index=",".join(targets), name="index.uuid")
+    return ",".join(f"{t}@{found[t]['settings']['index']['uuid']}" for t in sorted(targets))
+
+
+def forget_checkpoints(database, index_name: str) -> None:
+    """Drop checkpoints naming an index that is being deleted (an abandoned reindex)."""
+    conn = sqlite.connect(database)
+    try:
+        with sqlite.write(conn):
+            conn.execute(CHECKPOINT_SCHEMA)
+            conn.execute(f"DELETE FROM {CHECKPOINT_TABLE} WHERE ',' || target LIKE ?",
+                         (f"%,{index_name}@%",))
+    finally:
+        conn.close()
+
+
 class Checkpoint:
     """Last product id acknowledged by Elasticsearch, per set of targets, in SQLite.
 
@@ -158,10 +181,7 @@ class Checkpoint:
         self.key = key
         self.durable_after = durable_after
         self.acknowledged: deque[tuple[float, int, int]] = deque()
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (target TEXT PRIMARY KEY,"
-            " last_id INTEGER NOT NULL, snapshot_seq INTEGER NOT NULL, updated_at REAL NOT NULL)"
-        )
+        conn.execute(CHECKPOINT_SCHEMA)
 
     def advance(self, last_id: int, snapshot_seq: int) -> None:
         """Every document up to last_id is acknowledged: record it when it is durable."""
@@ -221,7 +241,7 @@ class Backfill:
         reader = sqlite.connect(self.settings.database, readonly=True)
         writer = sqlite.connect(self.settings.database)
         try:
-            checkpoint = Checkpoint(writer, ",".join(sorted(targets)),
+            checkpoint = Checkpoint(writer, checkpoint_key(self.es, targets),
                                     durable_after=DURABLE_AFTER_SECONDS if unread else 0.0)
             after_id = 0 if self.restart else checkpoint.load()
             with sqlite.read(reader), loading(self.es, unread, self.settings):

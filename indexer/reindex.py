@@ -20,7 +20,7 @@ import redis
 from elasticsearch import Elasticsearch
 
 from indexer import index
-from indexer.backfill import Backfill, BackfillResult, Progress
+from indexer.backfill import Backfill, BackfillResult, Progress, forget_checkpoints
 from indexer.positions import changelog_head, indexer_position, wait_for_position
 from shared import sqlite
 from shared.names import Names
@@ -128,6 +128,7 @@ class Reindex:
             actions=[{"remove": {"index": new, "alias": index.write_alias(self.names)}}]
         )
         self.es.options(ignore_status=404).indices.delete(index=new)
+        forget_checkpoints(self.settings.database, new)
 
     def current_head(self) -> int:
         conn = sqlite.connect(self.settings.database, readonly=True)

@@ -89,3 +89,23 @@ def test_reindex_keep_old_leaves_the_previous_index_out_of_both_aliases(
     assert read_index(es, names) == result["new_index"] != old
     assert write_targets(es, names) == [result["new_index"]]
     assert catalog("verify").exit_code == 0
+
+
+def test_reindex_that_cannot_catch_up_drops_the_new_index_and_changes_nothing(
+    catalog_settings, es, names, redis_client, daemons
+):
+    seed_products(catalog_settings, 100)
+    daemons.catalog("cdc", "run")
+    indexer = daemons.catalog("indexer", "run")
+    wait_indexer_caught_up(redis_client, catalog_settings)
+    indexer.stop()
+    seed_products(catalog_settings, 1)  # an event the stopped indexer will not acknowledge
+    old = read_index(es, names)
+
+    result = catalog("reindex", "--timeout", "1")
+
+    assert result.exit_code != 0
+    assert "nothing changed" in result.output
+    assert read_index(es, names) == old
+    assert write_targets(es, names) == [old]
+    assert list(es.indices.get(index=f"{names.index_alias}-v*")) == [old]
