@@ -68,7 +68,7 @@ def dlq_group() -> None:
 @click.pass_obj
 def dlq_list(settings: Settings, as_json: bool, limit: int) -> None:
     """List dead letters, oldest first: IDs, original entry, consumer, reason."""
-    from indexer.dlq import DeadLetters
+    from shared.dlq import DeadLetters
 
     dlq = DeadLetters(redis_client.connect(settings), Names.from_settings(settings))
     letters = dlq.list(limit)

@@ -28,11 +28,11 @@ import redis
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from indexer.bulk import CONFLICT, REJECTED, Backoff, StopWaiting, VersionedBulk, Write
-from indexer.dlq import DeadLetters
 from indexer.documents import to_document, tombstone
 from indexer.index import ensure_index, write_targets
 from indexer.metrics import IndexerMetrics
 from shared import heartbeat, redis_client
+from shared.dlq import DeadLetters
 from shared.events import ChangeEvent, EventError
 from shared.names import INDEXER_GROUP, Names
 from shared.settings import Settings

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from indexer.consumer import Indexer
-from indexer.dlq import DeadLetter
+from shared.dlq import DeadLetter
 from shared.names import INDEXER_GROUP
 from shared.settings import Settings
 

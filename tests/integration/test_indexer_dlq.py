@@ -8,9 +8,9 @@ import json
 from click.testing import CliRunner
 
 from indexer.consumer import Indexer
-from indexer.dlq import DeadLetters
 from indexer.index import read_index
 from shared.cli import main
+from shared.dlq import DeadLetters
 from tests.indexer_support import drain, event, publish, publish_raw, stored, visible_ids
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import redis
 
-from indexer.dlq import DeadLetters
 from shared import heartbeat
+from shared.dlq import DeadLetters
 from shared.events import ChangeEvent, EventError
 from shared.names import THUMBNAILS_GROUP, Names
 from web.thumbnails import sweep as stuck_sweep

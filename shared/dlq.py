@@ -1,5 +1,5 @@
-"""Dead letters: entries the indexer cannot apply, kept on `<namespace>:dlq` with the
-original entry ID, the original fields, the reason and the consumer that gave up.
+"""Dead letters: entries a consumer (indexer, thumbnail dispatcher) cannot apply, kept on
+`<namespace>:dlq` with the original entry ID and fields, the reason and the consumer.
 
 A dead letter is written in the same Redis transaction (MULTI) as the XACK of its
 entry, so an entry is always either pending on the changes stream or in the DLQ.
