@@ -3,7 +3,6 @@ table, the DLQ, whether a backfill is required, and a one-line verdict on top.""
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import time
 from typing import Any
@@ -41,7 +40,6 @@ def daemons(settings: Settings) -> dict[str, Any]:
 
 def index_vs_table(settings: Settings) -> dict[str, Any]:
     names = Names.from_settings(settings)
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)  # keep the screen clean
     es = Elasticsearch(settings.elasticsearch_url, request_timeout=5)
     try:
         figures = index_status(es, redis_client.connect(settings, timeout=2.0), names)

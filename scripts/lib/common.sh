@@ -38,8 +38,11 @@ ensure_python() {
   local stamp="$VENV/.catalog-installed$extras"
   if [ ! -f "$stamp" ] || [ "$ROOT/setup.cfg" -nt "$stamp" ]; then
     log "installing Python dependencies (pip)"
-    "$PY" -m pip install -q --upgrade pip >/dev/null
-    "$PY" -m pip install -q -e "$ROOT$extras"
+    # setuptools is chatty about package data; show its output only if the install fails.
+    local out="$VENV/pip-install.log"
+    if ! { "$PY" -m pip install -q --upgrade pip && "$PY" -m pip install -q -e "$ROOT$extras"; } >"$out" 2>&1; then
+      cat "$out" >&2; die "pip install failed (log: $out)"
+    fi
     touch "$stamp"
   fi
 }
