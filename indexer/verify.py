@@ -210,16 +210,19 @@ class Verify:
 
     def check_ids(self, target: str, ids: list[str]) -> tuple[int, list[Difference]]:
         """Compare just these ids, from a new snapshot and the index as of now."""
-        conn = sqlite.connect(self.settings.database, readonly=True)
-        try:
-            with sqlite.read(conn):
-                head = changelog_head(conn)
-                rows = rows_by_id(conn, ids)
-        finally:
-            conn.close()
+        head, rows = self.snapshot_rows(ids)
         sources = self.live_sources(target, ids)
         found = [compare(pk, rows.get(pk), sources.get(pk)) for pk in ids]
         return head, [d for d in found if d is not None]
+
+    def snapshot_rows(self, ids: list[str]) -> tuple[int, dict[str, dict]]:
+        """The changelog head and these rows, read in one snapshot."""
+        conn = sqlite.connect(self.settings.database, readonly=True)
+        try:
+            with sqlite.read(conn):
+                return changelog_head(conn), rows_by_id(conn, ids)
+        finally:
+            conn.close()
 
     def live_sources(self, target: str, ids: list[str]) -> dict[str, dict]:
         out = {}
@@ -234,13 +237,7 @@ class Verify:
     def repair(self, differences: list[Difference]) -> list[RepairAction]:
         """Rewrite exactly these documents at the current head, in every write target."""
         ids = [d.id for d in differences]
-        conn = sqlite.connect(self.settings.database, readonly=True)
-        try:
-            with sqlite.read(conn):
-                head = changelog_head(conn)
-                rows = rows_by_id(conn, ids)
-        finally:
-            conn.close()
+        head, rows = self.snapshot_rows(ids)
         targets = index.write_targets(self.es, self.names) or [self.index_name]
         docs = [(pk, to_document(rows[pk]) if pk in rows else tombstone()) for pk in ids]
         actions = versioned_actions(targets, docs, head)

@@ -19,31 +19,26 @@ MESSAGE = (
 RETRY_AFTER_S = "10"
 
 
-def json_when_down(view):
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except SearchUnavailable as exc:
-            log.warning("search unavailable for %s: %s", request.path, exc)
-            response = JsonResponse({"error": MESSAGE}, status=503)
-            response["Retry-After"] = RETRY_AFTER_S
-            return response
+def _when_down(respond):
+    """A view decorator turning SearchUnavailable into `respond(request)` with a 503."""
 
-    return wrapper
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except SearchUnavailable as exc:
+                log.warning("search unavailable for %s: %s", request.path, exc)
+                response = respond(request)
+                response["Retry-After"] = RETRY_AFTER_S
+                return response
+
+        return wrapper
+
+    return decorator
 
 
-def page_when_down(view):
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except SearchUnavailable as exc:
-            log.warning("search unavailable for %s: %s", request.path, exc)
-            response = render(
-                request, "search/unavailable.html", {"message": MESSAGE}, status=503
-            )
-            response["Retry-After"] = RETRY_AFTER_S
-            return response
-
-    return wrapper
+json_when_down = _when_down(lambda request: JsonResponse({"error": MESSAGE}, status=503))
+page_when_down = _when_down(
+    lambda request: render(request, "search/unavailable.html", {"message": MESSAGE}, status=503)
+)
