@@ -92,7 +92,7 @@ def seed(es: Elasticsearch, names: Names, count: int) -> float:
     es.indices.put_settings(index=index, settings={"refresh_interval": "1s"})
     es.indices.refresh(index=index)
     # Fewer segments: what a settled production index looks like, and far less heap.
-    es.indices.forcemerge(index=index, max_num_segments=1, request_timeout=900)
+    es.options(request_timeout=900).indices.forcemerge(index=index, max_num_segments=1)
     return time.monotonic() - started
 
 
