@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import gunicorn_server
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 
@@ -88,28 +90,6 @@ def measure(name: str, n: int, deadline: float, call: Callable[[int], tuple]) ->
     return {"name": name, "n": len(server), "server": server, "client": client}
 
 
-def start_server(env: dict, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
-    argv = [str(Path(sys.executable).with_name("gunicorn")), "web.wsgi", "--bind",
-            f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads),
-            "--log-level", "warning"]
-    with open(log, "ab") as out:
-        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-
-
-def wait_ready(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/api/products/0")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"gunicorn did not answer on {HOST}:{port} within {timeout}s")
-
-
 def run(args: argparse.Namespace) -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix="api-latency-"))
     env = {"DJANGO_SETTINGS_MODULE": "web.settings", **os.environ, "LOG_LEVEL": "ERROR",
@@ -121,8 +101,8 @@ def run(args: argparse.Namespace) -> list[dict]:
         token = subprocess.run([*manage, "create_token", "bench"], env=env, cwd=ROOT, check=True,
                                capture_output=True, text=True).stdout.strip()
         port = free_port()
-        server = start_server(env, port, args.workers, args.threads, work / "gunicorn.log")
-        wait_ready(port)
+        server = gunicorn_server.start(env, port, args.workers, args.threads, work / "gunicorn.log")
+        gunicorn_server.wait_ready(port, "/api/products/0")
         client = Client(port, token)
         deadline = time.monotonic() + args.max_seconds
 

@@ -23,7 +23,6 @@ import os
 import random
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +31,8 @@ import urllib.parse
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import gunicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -176,31 +177,6 @@ def load(target: dict, clients: int, procs: int, seconds: float, warmup: float,
         return [x for r in results for x in r]
 
 
-# ---- gunicorn ------------------------------------------------------------------------------
-
-def start_django(env: dict, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
-    argv = [str(Path(sys.executable).with_name("gunicorn")), "web.wsgi", "--bind",
-            f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads),
-            "--worker-class", "gthread", "--log-level", "warning", "--keep-alive", "30"]
-    with open(log, "ab") as out:
-        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-
-
-def wait_ready(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/api/autocomplete?q=a")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer on {HOST}:{port} within {timeout}s")
-
-
 # ---- main ----------------------------------------------------------------------------------
 
 def main() -> None:
@@ -236,8 +212,8 @@ def main() -> None:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "web.settings", "LOG_LEVEL": "WARNING",
                "INDEX_ALIAS": names.index_alias, "CATALOG_NAMESPACE": names.namespace,
                "DATABASE_PATH": str(work / "catalog.sqlite3"), "MEDIA_ROOT": str(work / "media")}
-        server = start_django(env, port, args.workers, args.threads, work / "gunicorn.log")
-        wait_ready(port)
+        server = gunicorn_server.start(env, port, args.workers, args.threads, work / "gunicorn.log")
+        gunicorn_server.wait_ready(port, "/api/autocomplete?q=a")
         es_port = es_url.port or 9200
         phases = [
             ("autocomplete @ Elasticsearch",
