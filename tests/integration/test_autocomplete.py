@@ -110,5 +110,6 @@ def test_before_anything_is_indexed_there_are_no_suggestions(client, catalog_set
 
 def test_longest_allowed_query_is_answered_not_refused(client, catalogue):
     long_words = " ".join(["sweater"] * 25)[:200]
-    assert suggest(client, long_words) == []
+    # Every word is "sweater", so the later-word match may offer the sweater, and only it.
+    assert {s["title"] for s in suggest(client, long_words)} <= {"Red Wool Sweater"}
     assert suggest(client, "x" * 200) == []

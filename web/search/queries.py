@@ -45,12 +45,24 @@ SOURCE_FIELDS = ["title", "description", "category", "price", "status_name", "th
 
 
 def autocomplete_body(prefix: str) -> dict[str, Any]:
-    """Two suggesters in one request: exact prefix matches, then typo-tolerant ones.
-    Fuzzy completion scores an exact prefix no higher than a one-edit match, so the
-    exact list goes first when the answers are merged."""
+    """One request, three lists merged best first: titles starting with the prefix
+    (completion), titles starting with it give or take a typo (fuzzy completion; it scores
+    an exact prefix no higher than a one-edit match, so the exact list goes first), then
+    titles with a later word matching it (a prefix query served by index_prefixes, or a
+    typo'd whole word), active products only."""
     return {
-        "size": 0,
+        "size": SUGGESTIONS,
         "_source": ["title", "thumbnails"],
+        "query": {"bool": {
+            "filter": [{"term": {"status": int(ACTIVE_CONTEXT)}}],
+            "should": [
+                {"match_bool_prefix": {"title": {"query": prefix, "operator": "and"}}},
+                # Few expansions: on a keystroke a typo'd word needs its near spellings only.
+                {"match": {"title": {"query": prefix, "operator": "and", "fuzziness": "AUTO",
+                                     "prefix_length": 1, "max_expansions": 10}}},
+            ],
+            "minimum_should_match": 1,
+        }},
         "suggest": {
             "exact": {"prefix": prefix, "completion": _completion()},
             "fuzzy": {"prefix": prefix, "completion": _completion(fuzzy={"fuzziness": "AUTO"})},
@@ -68,26 +80,32 @@ def _completion(**extra: Any) -> dict[str, Any]:
 
 
 def suggestions(response: dict[str, Any]) -> list[dict[str, Any]]:
-    """Best first (exact before fuzzy), one per product, at most SUGGESTIONS."""
+    """Best first (exact, fuzzy, then later-word matches), one per product, at most
+    SUGGESTIONS."""
+    suggest = response.get("suggest", {})
+    candidates = [
+        option
+        for name in ("exact", "fuzzy")
+        for entry in suggest.get(name, [])
+        for option in entry.get("options", [])
+    ]
+    candidates += response.get("hits", {}).get("hits", [])
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    suggest = response.get("suggest", {})
-    for name in ("exact", "fuzzy"):
-        for entry in suggest.get(name, []):
-            for option in entry.get("options", []):
-                pid = option["_id"]
-                if pid in seen:
-                    continue
-                seen.add(pid)
-                source = option.get("_source", {})
-                out.append({
-                    "id": _int_id(pid),
-                    "title": source.get("title", option.get("text", "")),
-                    "thumbnail": smallest_thumbnail(source.get("thumbnails")),
-                    "url": f"/products/{pid}/",
-                })
-                if len(out) == SUGGESTIONS:
-                    return out
+    for option in candidates:
+        pid = option["_id"]
+        if pid in seen:
+            continue
+        seen.add(pid)
+        source = option.get("_source", {})
+        out.append({
+            "id": _int_id(pid),
+            "title": source.get("title", option.get("text", "")),
+            "thumbnail": smallest_thumbnail(source.get("thumbnails")),
+            "url": f"/products/{pid}/",
+        })
+        if len(out) == SUGGESTIONS:
+            break
     return out
 
 
