@@ -43,9 +43,9 @@ class Settings:
         0.5, "Tailer fallback poll, seconds, when file events do not come"
     )
     cdc_batch_size: int = _setting(2000, "Changelog rows the tailer publishes per batch")
-    indexer_batch_size: int = _setting(1000, "Stream entries the indexer applies per bulk")
+    indexer_batch_size: int = _setting(2000, "Stream entries the indexer applies per bulk")
     indexer_bulk_concurrency: int = _setting(
-        2, "Bulk requests the indexer sends at once per batch (about the node's cores)"
+        3, "Bulk requests the indexer sends at once per batch (node's cores + 1)"
     )
     indexer_claim_idle_ms: int = _setting(
         30000, "Entries pending this long on a silent consumer are claimed by another"

@@ -36,6 +36,7 @@ from indexer.consumer import PRODUCTS_TABLE, document_for
 from indexer.mapping import index_body
 from shared.events import ChangeEvent
 from shared.names import Names
+from shared.settings import load
 
 
 def events(n: int, products: int) -> list[ChangeEvent]:
@@ -121,7 +122,8 @@ def main() -> None:
     p.add_argument("--events", type=int, default=50_000, help="backlog size (issue: 200000)")
     p.add_argument("--products", type=int, default=0,
                    help="distinct products (default: one per event, nothing collapses)")
-    p.add_argument("--batch-size", type=int, default=1000, help="INDEXER_BATCH_SIZE")
+    p.add_argument("--batch-size", type=int, default=load().indexer_batch_size,
+                   help="INDEXER_BATCH_SIZE (default: the setting's)")
     p.add_argument("--baseline-events", type=int, default=20_000,
                    help="events for the helpers.bulk ceiling (0: skip)")
     p.add_argument("--max-seconds", type=float, default=600, help="give up after this long")
