@@ -1,5 +1,5 @@
 """Shared by the CDC benchmarks: a temp migrated database and a fresh namespace per run,
-the tailer as a real process, percentiles, a table printer; Redis keys removed on exit."""
+the tailer as a real process, a table printer; Redis keys removed on exit."""
 
 from __future__ import annotations
 
@@ -74,10 +74,6 @@ def wait_for(condition, timeout: float, interval: float = 0.01) -> None:
             raise SystemExit(f"timed out after {timeout}s")
         time.sleep(interval)
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 def table(rows: list[tuple]) -> str:

@@ -17,7 +17,8 @@ import random
 import time
 
 import redis
-from cdc_benchenv import cdc_environment, percentile, start_tailer, stop, table, wait_for
+from cdc_benchenv import cdc_environment, start_tailer, stop, table, wait_for
+from measure import percentile
 
 from shared import settings as catalog_settings
 from shared import sqlite

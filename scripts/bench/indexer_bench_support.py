@@ -91,10 +91,6 @@ def cleanup(env: dict[str, str]) -> None:
         index=f"{s.index_alias}*", expand_wildcards="all")
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
 
 def wait(condition, timeout: float, what: str, interval: float = 0.05):
     deadline = time.monotonic() + timeout

@@ -15,7 +15,6 @@ Goal: p50 <= 1.0 s, p99 <= 2.0 s at 500 writes/s; indexer RSS <= 150 MB.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,13 +30,13 @@ from indexer_bench_support import (
     ROOT,
     bench_env,
     cleanup,
-    percentile,
     rss_mb,
     settings_of,
     start,
     stop,
     wait,
 )
+from measure import free_port, percentile
 
 from indexer.index import read_index
 from shared import sqlite as db
@@ -96,11 +95,6 @@ class StreamWatcher(threading.Thread):
                     self.arrived.setdefault(int(fields["pk"]), now)
                     last = entry_id
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bulk_figures(port: int) -> dict[str, float]:

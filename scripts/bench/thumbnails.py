@@ -30,7 +30,8 @@ import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from cdc_benchenv import ROOT, cdc_environment, percentile, start_tailer, stop, table, wait_for
+from cdc_benchenv import ROOT, cdc_environment, start_tailer, stop, table, wait_for
+from measure import percentile
 
 SIZES = [(800, 600), (1600, 1200), (2400, 1800), (4000, 3000)]
 FORMATS = ["JPEG", "PNG"]
