@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from indexer.bulk import APPLIED, CONFLICT, REJECTED, Backoff, _classify
+from types import SimpleNamespace
+
+import orjson
+from elastic_transport import ConnectionError as TransportConnectionError
+
+from indexer import bulk as bulk_module
+from indexer.bulk import APPLIED, CONFLICT, REJECTED, Backoff, VersionedBulk, Write, _classify
 
 
 def _failed(status, kind="x", reason="r") -> dict:
@@ -34,3 +40,73 @@ def test_backoff_grows_exponentially_and_stays_under_its_cap():
     assert all(d <= 2.0 for d in delays)
     assert delays[-1] >= 1.0  # capped, jittered to at most half below the cap
     assert delays[0] <= 0.1
+
+
+def _body_lines(bulk: VersionedBulk, writes: list[Write], targets: list[str]):
+    out: list = []
+    chunk = [(i, t) for i in range(len(writes)) for t in targets]
+    requests = list(bulk._requests(writes, chunk, out))
+    return out, [(sent, [orjson.loads(line) for line in body.splitlines()])
+                 for sent, body in requests]
+
+
+def test_the_bulk_body_is_ndjson_with_the_version_on_every_action():
+    bulk = VersionedBulk(None, version_type="external_gte")
+    writes = [Write("1", 7, {"title": "Crème Mug"}), Write("2", 7, {"title": "Tōkyō Kettle"})]
+
+    rejected, requests = _body_lines(bulk, writes, ["a", "b"])
+
+    assert rejected == []
+    [(sent, lines)] = requests
+    assert sent == [(0, "a"), (0, "b"), (1, "a"), (1, "b")]
+    assert lines[0] == {"index": {"_index": "a", "_id": "1", "version": 7,
+                                  "version_type": "external_gte"}}
+    assert lines[1] == {"title": "Crème Mug"}
+    assert [line["index"]["_index"] for line in lines[::2]] == ["a", "b", "a", "b"]
+
+
+def test_a_write_that_is_not_json_is_rejected_alone_with_the_reason():
+    writes = [Write("1", 3, {"id": 2**70}), Write("2", 3, {"id": 2})]
+
+    rejected, [(sent, lines)] = _body_lines(VersionedBulk(None), writes, ["a"])
+
+    assert [(pair, status) for pair, status, _ in rejected] == [((0, "a"), REJECTED)]
+    assert "not serialisable" in rejected[0][2]
+    assert sent == [(1, "a")] and lines[1] == {"id": 2}
+
+
+def test_requests_are_split_below_the_size_cap_without_losing_a_write(monkeypatch):
+    monkeypatch.setattr(bulk_module, "MAX_REQUEST_BYTES", 10_000)
+    writes = [Write(str(i), 1, {"description": "x" * 1000}) for i in range(25)]
+
+    _, requests = _body_lines(VersionedBulk(None), writes, ["a"])
+
+    assert len(requests) > 1
+    assert all(len(b"".join(orjson.dumps(x) + b"\n" for x in lines)) <= 10_000
+               for _, lines in requests)
+    assert [i for sent, _ in requests for i, _t in sent] == list(range(25))
+
+
+class _FailsAfterFirstRequest:
+    """A bulk endpoint that accepts the first request and is unreachable after it."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def bulk(self, operations, filter_path):
+        self.calls += 1
+        if self.calls > 1:
+            raise TransportConnectionError("connection refused")
+        return SimpleNamespace(body={"errors": False})
+
+
+def test_after_a_failed_request_it_and_every_later_one_are_retried_not_dropped(monkeypatch):
+    monkeypatch.setattr(bulk_module, "MAX_REQUEST_BYTES", 3_000)  # two writes per request
+    es = _FailsAfterFirstRequest()
+    writes = [Write(str(i), 1, {"description": "x" * 1000}) for i in range(9)]
+
+    out, error = VersionedBulk(es)._send(writes, [(i, "a") for i in range(9)])
+
+    assert es.calls == 2 and error.startswith("ConnectionError")
+    assert [pair for pair, _, _ in out] == [(i, "a") for i in range(9)]
+    assert [status for _, status, _ in out] == [APPLIED] * 2 + [None] * 7
