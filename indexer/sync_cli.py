@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import click
 
 from indexer.backfill import Backfill, Progress
+from indexer.bulk import StopWaiting
 from indexer.es_client import search_client
 from indexer.reindex import Reindex, ReindexError
 from indexer.verify import Verify
@@ -60,8 +61,13 @@ def backfill(settings: Settings, restart: bool, chunk_size: int, threads: int,
     Creates the index and aliases if none exist yet.
     """
     with progress_bar("backfill", as_json) as progress:
-        result = Backfill(settings, search_client(settings), chunk_size=chunk_size,
-                          threads=threads, restart=restart, progress=progress).run()
+        try:
+            result = Backfill(settings, search_client(settings), chunk_size=chunk_size,
+                              threads=threads, restart=restart, progress=progress).run()
+        except StopWaiting as exc:
+            raise click.ClickException(
+                f"elasticsearch kept failing ({exc}); rerun to resume from the checkpoint"
+            ) from None
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:
@@ -96,7 +102,7 @@ def reindex(settings: Settings, keep_old: bool, timeout: float, as_json: bool) -
             result = Reindex(settings, search_client(settings), redis_client.connect(settings),
                              keep_old=keep_old, catch_up_timeout=timeout, progress=progress,
                              say=say).run()
-        except ReindexError as exc:
+        except (ReindexError, StopWaiting) as exc:
             message = f"{exc} (the new index was dropped; nothing changed)"
             raise click.ClickException(message) from None
     if as_json:
@@ -130,7 +136,10 @@ def verify(settings: Settings, repair: bool, index_name: str | None, wait: float
         report = checker.run()
     except LookupError as exc:
         raise click.ClickException(str(exc)) from None
-    repairs = checker.repair(report.differences) if repair and report.differences else []
+    try:
+        repairs = checker.repair(report.differences) if repair and report.differences else []
+    except StopWaiting as exc:
+        raise click.ClickException(f"elasticsearch kept failing during repair: {exc}") from None
     if as_json:
         out = report.as_dict()
         if repair:

@@ -29,10 +29,10 @@ from typing import Any
 
 import redis
 from elasticsearch import Elasticsearch
-from elasticsearch.helpers import streaming_bulk
 
 from indexer import index
-from indexer.backfill import PRODUCTS_TABLE, product_rows, versioned_actions
+from indexer.backfill import PRODUCTS_TABLE, product_rows
+from indexer.bulk import APPLIED, CONFLICT, VersionedBulk, Write
 from indexer.documents import COMPARED_FIELDS, to_document, tombstone
 from indexer.es_client import search_client
 from indexer.positions import changelog_head, indexer_position, wait_for_position
@@ -43,6 +43,7 @@ from shared.settings import Settings
 PAGE_SIZE = 10_000  # the most a search returns by default (index.max_result_window)
 PARALLEL_FROM_ROWS = 200_000  # below this, one process is as fast as several
 RECHECK_ROUNDS = 5
+REPAIR_PATIENCE_SECONDS = 60.0  # of transient bulk failures before repair gives up
 _END = object()
 
 
@@ -239,22 +240,22 @@ class Verify:
         ids = [d.id for d in differences]
         head, rows = self.snapshot_rows(ids)
         targets = index.write_targets(self.es, self.names) or [self.index_name]
-        docs = [(pk, to_document(rows[pk]) if pk in rows else tombstone()) for pk in ids]
-        actions = versioned_actions(targets, docs, head)
+        # external_gte at the head: a live update above it still wins (a 409: skipped).
+        writes = [Write(pk, head, to_document(rows[pk]) if pk in rows else tombstone())
+                  for pk in ids]
+        deadline = time.monotonic() + REPAIR_PATIENCE_SECONDS
+        written = VersionedBulk(self.es, version_type="external_gte").write(
+            writes, targets, keep_waiting=lambda: time.monotonic() < deadline)
         outcome: dict[str, RepairAction] = {}
-        for ok, item in streaming_bulk(self.es, actions, raise_on_error=False, chunk_size=500):
-            result = next(iter(item.values()))
-            pk = str(result["_id"])
-            kind = "indexed" if pk in rows else "tombstoned"
-            if ok:
-                action = RepairAction(pk, kind, f"version {head}")
-            elif result.get("status") == 409:
-                action = RepairAction(pk, "skipped", "a newer version is already indexed")
+        for i, pk in enumerate(ids):
+            status = written.status[i]
+            if status == APPLIED:
+                kind = "indexed" if pk in rows else "tombstoned"
+                outcome[pk] = RepairAction(pk, kind, f"version {head}")
+            elif status == CONFLICT:
+                outcome[pk] = RepairAction(pk, "skipped", "a newer version is already indexed")
             else:
-                action = RepairAction(pk, "failed", str(result.get("error")))
-            # One action per id: the worst outcome over the write targets.
-            if pk not in outcome or outcome[pk].action in ("indexed", "tombstoned"):
-                outcome[pk] = action
+                outcome[pk] = RepairAction(pk, "failed", written.reasons[i])
         self.es.indices.refresh(index=",".join(targets))
         self.confirm(ids, outcome)
         return [outcome[pk] for pk in ids if pk in outcome]

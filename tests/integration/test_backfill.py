@@ -94,3 +94,35 @@ def test_killed_backfill_resumes_from_its_checkpoint_and_verifies(catalog_settin
     assert summary["indexed"] < len(ids)
     result = catalog("verify", "--wait", "1")
     assert result.exit_code == 0, result.output
+
+
+def test_a_document_elasticsearch_rejects_fails_the_run_by_id_and_a_rerun_resumes_before_it(
+    catalog_settings, es, names
+):
+    seed_products(catalog_settings, 30_000, forget_events=True)
+    ids = product_ids(catalog_settings)
+    poison = ids[15_000]
+    conn = db.connect(catalog_settings.database)
+    with db.write(conn):  # a keyword term beyond Lucene's 32 kB limit: a 400 for this one
+        conn.execute("UPDATE products_product SET category = ? WHERE id = ?",
+                     ("x" * 40_000, poison))
+    ensure_index(es, names)  # the live index: checkpoints recorded at once
+
+    code, summary = catalog_json("backfill")
+
+    assert code == 1
+    assert summary["errors"] == 1 and summary["indexed"] == len(ids) - 1
+    [sample] = summary["error_samples"]
+    assert sample["_id"] == str(poison) and "immense term" in sample["error"]
+    stopped_at = checkpoint_id(conn)
+    assert ids[0] < stopped_at < poison  # the rerun starts before the failed document
+    with db.write(conn):
+        conn.execute("UPDATE products_product SET category = 'home' WHERE id = ?", (poison,))
+    conn.close()
+
+    code, summary = catalog_json("backfill")
+
+    assert code == 0 and summary["errors"] == 0
+    assert summary["resumed_after_id"] == stopped_at
+    result = catalog("verify", "--wait", "1")
+    assert result.exit_code == 0, result.output
