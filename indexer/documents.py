@@ -11,6 +11,7 @@ filters tombstones out (indexer/index.py), so searches never see them.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -71,6 +72,8 @@ def activation_seconds(status: int, created: Any, updated: Any) -> float | None:
     active product: the thumbnail worker's activation is normally its last write."""
     if status != 1 or created in (None, "") or updated in (None, ""):
         return None
+    if created == updated:
+        return 0.0
     start, end = _as_utc(created), _as_utc(updated)
     return max(0.0, round((end - start).total_seconds(), 3))
 
@@ -78,6 +81,8 @@ def activation_seconds(status: int, created: Any, updated: Any) -> float | None:
 def normalize_price(value: Any) -> float | None:
     if value is None or value == "":
         return None
+    if isinstance(value, float) and math.isfinite(value) and round(value, 2) == value:
+        return value  # already exact to the cent: what quantize would give, without Decimal
     try:
         return float(Decimal(str(value)).quantize(Decimal("0.01")))
     except InvalidOperation:
@@ -86,6 +91,8 @@ def normalize_price(value: Any) -> float | None:
 
 def normalize_thumbnails(value: Any) -> dict[str, str]:
     # JSONField arrives as JSON text from SQLite (trigger or SELECT), as a dict from Python.
+    if value == "{}":  # the common case, without a parse
+        return {}
     if isinstance(value, str):
         try:
             value = json.loads(value) if value else {}
