@@ -89,7 +89,8 @@ def test_kill_9_of_one_of_two_indexers_mid_batch_loses_no_event(
 
 
 def _es_script(action: str, url: str) -> None:
-    env = {**os.environ, "ELASTICSEARCH_URL": url, "CATALOG_CACHE": CACHE}
+    # A second node for a few thousand documents: a small heap leaves the machine be.
+    env = {**os.environ, "ELASTICSEARCH_URL": url, "CATALOG_CACHE": CACHE, "ES_HEAP": "1g"}
     subprocess.run([str(ROOT / "scripts/services/elasticsearch"), action], env=env,
                    check=True, timeout=300, capture_output=True)
 
