@@ -334,7 +334,7 @@ class Backfill:
     @staticmethod
     def record(outcome: Outcome, writes: list[Write], result: BackfillResult) -> None:
         result.retries += outcome.retries
-        for i, status in outcome.status.items():
+        for i, status in enumerate(outcome.status):
             if status == REJECTED:
                 result.errors += 1
                 if len(result.error_samples) < 5:

@@ -46,12 +46,12 @@ class Write(NamedTuple):  # a tuple: built once per document in backfill's hot l
 class Outcome:
     """Per write (by position in the list given to write()): APPLIED, CONFLICT or REJECTED."""
 
-    status: dict[int, str] = field(default_factory=dict)
+    status: list[str] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)
     retries: int = 0
 
     def count(self, status: str) -> int:
-        return sum(1 for s in self.status.values() if s == status)
+        return self.status.count(status)
 
 
 @dataclass
@@ -98,12 +98,13 @@ class VersionedBulk:
 
         Raises StopWaiting if keep_waiting() turns false while transient failures last.
         """
-        outcome = Outcome()
-        per_target: dict[tuple[int, str], str] = {}
+        # CONFLICT until some target applies the write: a write every target already
+        # held at its version (or newer) is a conflict, which an idempotent caller acks.
+        outcome = Outcome(status=[CONFLICT] * len(writes))
         pending = [(i, t) for i in range(len(writes)) for t in targets]
         backoff = Backoff(cap=self.backoff_cap)
         while pending:
-            pending, reason = self._attempt(writes, pending, per_target, outcome)
+            pending, reason = self._attempt(writes, pending, outcome)
             if not pending:
                 break
             outcome.retries += 1
@@ -114,13 +115,9 @@ class VersionedBulk:
                         len(pending), reason, delay)
             while_waiting()
             time.sleep(delay)
-        for i in range(len(writes)):
-            if i not in outcome.status:
-                statuses = [per_target[(i, t)] for t in targets]
-                outcome.status[i] = APPLIED if APPLIED in statuses else CONFLICT
         return outcome
 
-    def _attempt(self, writes, pending, per_target, outcome) -> tuple[list, str]:
+    def _attempt(self, writes, pending, outcome: Outcome) -> tuple[list, str]:
         """One pass over `pending` (write, target) pairs; return those to retry and why.
 
         The pairs go out as up to `concurrency` bulk requests at once: one request keeps
@@ -132,24 +129,29 @@ class VersionedBulk:
             results = [self._send(writes, chunks[0])]
         else:
             results = list(self._pool().map(lambda c: self._send(writes, c), chunks))
+        status = outcome.status
         retry: list[tuple[int, str]] = []
         reason = ""
-        for items, error in results:
-            for (i, target), status, text in items:
-                if status is None:
-                    retry.append((i, target))
+        for groups, error in results:
+            for pairs, result, text in groups:
+                if result is None:
+                    retry.extend(pairs)
                     reason = text
-                elif status == REJECTED:
-                    outcome.status[i] = REJECTED
-                    outcome.reasons[i] = f"{target}: {text}"
-                else:
-                    per_target[(i, target)] = status
+                elif result == APPLIED:
+                    for i, _target in pairs:
+                        if status[i] != REJECTED:
+                            status[i] = APPLIED
+                elif result == REJECTED:
+                    for i, target in pairs:
+                        status[i] = REJECTED
+                        outcome.reasons[i] = f"{target}: {text}"
             reason = error or reason
         # A write rejected on one target is a dead letter; do not retry it on the others.
-        return [(i, t) for i, t in retry if outcome.status.get(i) != REJECTED], reason
+        return [(i, t) for i, t in retry if status[i] != REJECTED], reason
 
     def _send(self, writes, chunk) -> tuple[list, str]:
-        """Bulk requests for `chunk`: [(pair, status or None for transient, error text)], error.
+        """Bulk requests for `chunk`: [(pairs, status or None for transient, error text)]
+        (one group for a request that applied everything, else one per pair), error.
 
         The NDJSON body is built here, one orjson call per line, and sent as bytes: the
         bulk helpers' per-action dicts, re-serialisation and full responses cost more
@@ -167,7 +169,7 @@ class VersionedBulk:
             except (ApiError, TransportError) as exc:
                 return _unsent(out, requests[n:], _describe(exc))
             if response.get("errors") is False:  # every item applied
-                out.extend((pair, APPLIED, "") for pair in sent)
+                out.append((sent, APPLIED, ""))
                 continue
             items = response.get("items") or []
             if len(items) != len(sent):  # never expected; resend rather than guess
@@ -175,8 +177,8 @@ class VersionedBulk:
                                f"bulk response had {len(items)} items for {len(sent)} writes")
             for pair, item in zip(sent, items, strict=True):
                 status = next(iter(item.values())).get("status")
-                out.append((pair, *_classify(isinstance(status, int) and 200 <= status < 300,
-                                             item)))
+                out.append(([pair], *_classify(isinstance(status, int) and 200 <= status < 300,
+                                               item)))
         return out, ""
 
     def _requests(self, writes, chunk, out: list) -> Iterator[tuple[list, bytes]]:
@@ -195,7 +197,7 @@ class VersionedBulk:
                     orjson.dumps(write.source),
                 )
             except (TypeError, orjson.JSONEncodeError) as exc:
-                out.append((pair, REJECTED, f"not serialisable as JSON: {exc}"))
+                out.append(([pair], REJECTED, f"not serialisable as JSON: {exc}"))
                 continue
             if lines and size + len(line) > MAX_REQUEST_BYTES:
                 yield sent, b"".join(lines)
@@ -213,7 +215,7 @@ class VersionedBulk:
 
 
 def _unsent(out: list, requests: list[tuple[list, bytes]], error: str) -> tuple[list, str]:
-    return out + [(pair, None, error) for sent, _ in requests for pair in sent], error
+    return out + [(sent, None, error) for sent, _ in requests], error
 
 
 def _classify(ok: bool, item: dict[str, Any]) -> tuple[str | None, str]:

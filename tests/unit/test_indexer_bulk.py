@@ -70,7 +70,7 @@ def test_a_write_that_is_not_json_is_rejected_alone_with_the_reason():
 
     rejected, [(sent, lines)] = _body_lines(VersionedBulk(None), writes, ["a"])
 
-    assert [(pair, status) for pair, status, _ in rejected] == [((0, "a"), REJECTED)]
+    assert [(pairs, status) for pairs, status, _ in rejected] == [([(0, "a")], REJECTED)]
     assert "not serialisable" in rejected[0][2]
     assert sent == [(1, "a")] and lines[1] == {"id": 2}
 
@@ -87,26 +87,29 @@ def test_requests_are_split_below_the_size_cap_without_losing_a_write(monkeypatc
     assert [i for sent, _ in requests for i, _t in sent] == list(range(25))
 
 
-class _FailsAfterFirstRequest:
-    """A bulk endpoint that accepts the first request and is unreachable after it."""
+class _UnreachableOnce:
+    """A bulk endpoint that accepts the first request, then is unreachable once."""
 
     def __init__(self):
-        self.calls = 0
+        self.bodies: list[bytes] = []
 
     def bulk(self, operations, filter_path):
-        self.calls += 1
-        if self.calls > 1:
+        self.bodies.append(operations)
+        if len(self.bodies) == 2:
             raise TransportConnectionError("connection refused")
         return SimpleNamespace(body={"errors": False})
 
 
 def test_after_a_failed_request_it_and_every_later_one_are_retried_not_dropped(monkeypatch):
     monkeypatch.setattr(bulk_module, "MAX_REQUEST_BYTES", 3_000)  # two writes per request
-    es = _FailsAfterFirstRequest()
+    monkeypatch.setattr(bulk_module.time, "sleep", lambda _: None)
+    es = _UnreachableOnce()
     writes = [Write(str(i), 1, {"description": "x" * 1000}) for i in range(9)]
 
-    out, error = VersionedBulk(es)._send(writes, [(i, "a") for i in range(9)])
+    outcome = VersionedBulk(es, concurrency=1).write(writes, ["a"])
 
-    assert es.calls == 2 and error.startswith("ConnectionError")
-    assert [pair for pair, _, _ in out] == [(i, "a") for i in range(9)]
-    assert [status for _, status, _ in out] == [APPLIED] * 2 + [None] * 7
+    assert outcome.status == [APPLIED] * 9 and outcome.retries == 1
+    sent_ids = [orjson.loads(line)["index"]["_id"]
+                for body in es.bodies for line in body.splitlines()[::2]]
+    # 0-1 applied, 2-3 failed, then 2-8 resent: the failed request and all after it.
+    assert sent_ids == ["0", "1", "2", "3"] + [str(i) for i in range(2, 9)]
