@@ -31,7 +31,7 @@ from elasticsearch import Elasticsearch
 from cdc import position
 from indexer import index
 from indexer.bulk import CONFLICT, REJECTED, Outcome, VersionedBulk, Write
-from indexer.documents import to_document, tombstone
+from indexer.documents import to_document
 from indexer.positions import changelog_head
 from shared import sqlite
 from shared.names import Names
@@ -71,11 +71,6 @@ def product_rows(
 def row_documents(rows: Iterable[dict]) -> Iterator[tuple[int, dict[str, Any]]]:
     for row in rows:
         yield int(row["id"]), to_document(row)
-
-
-def tombstones(ids: Iterable[int]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for pk in ids:
-        yield pk, tombstone()
 
 
 @dataclass
