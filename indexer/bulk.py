@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -158,11 +158,8 @@ class VersionedBulk:
         CPU than Elasticsearch spends indexing on a small machine.
         """
         out: list = []
-        return self._post(self._requests(writes, chunk, out), out)
-
-    def _post(self, requests: Iterable[tuple[list, bytes]], out: list) -> tuple[list, str]:
-        """Send the requests in order; after a failed one, it and the rest are transient."""
-        requests = list(requests)
+        requests = list(self._requests(writes, chunk, out))
+        # In order; after a failed request, it and every later one are transient.
         for n, (sent, body) in enumerate(requests):
             try:
                 response = self.es.bulk(operations=body, filter_path=RESPONSE_FIELDS).body
