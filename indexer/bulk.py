@@ -39,7 +39,7 @@ MAX_REQUEST_BYTES = 20 * 1024 * 1024
 class Write(NamedTuple):  # a tuple: built once per document in backfill's hot loop
     doc_id: str
     version: int  # the changelog seq
-    source: dict[str, Any]
+    source: dict[str, Any] | orjson.Fragment  # a Fragment: JSON rendered already (backfill)
 
 
 @dataclass
