@@ -68,8 +68,13 @@ def publish(r: redis.Redis, stream: str, entries: Sequence[tuple[int, dict[str, 
     Consumers reading and acknowledging do not disturb the WATCH.
     """
     with r.pipeline(transaction=True) as pipe:
-        pipe.watch(stream)
-        top = top_seq(pipe, stream)
+        try:
+            pipe.watch(stream)
+            top = top_seq(pipe, stream)
+        except redis.WatchError as exc:
+            # Before EXEC this is redis-py's word for a connection lost while watching:
+            # Redis trouble, which the caller waits out, not a changed stream.
+            raise redis.ConnectionError(str(exc)) from exc
         if top is None:
             raise StreamMissing(f"{stream} is missing")
         if top < expected_top:
