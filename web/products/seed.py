@@ -2,8 +2,9 @@
 
 Rows go in through plain SQL `executemany` in large IMMEDIATE transactions, so the CDC
 triggers still fire and every row gets its changelog entry (invariant 1): seeding is a
-write like any other. Image URLs stay on this machine (`/media/seed/...`): nothing ever
-fetches a seeded image from anywhere else.
+write like any other. Image URLs are uploads under MEDIA_URL (`/media/seed/<category>/
+<colour>.jpg`), real files drawn once into MEDIA_ROOT by web/products/seed_images.py, so the
+thumbnail worker renders them and the products become active; nothing is fetched from afar.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from shared import sqlite
+from web.products import seed_images
 
 TABLE = "products_product"
 COLUMNS = (
@@ -68,9 +71,11 @@ class SeedResult:
         return self.count / self.seconds if self.seconds else 0.0
 
 
-def product_rows(count: int, rng: random.Random, status: int) -> Iterator[tuple]:
+def product_rows(count: int, rng: random.Random, status: int, *,
+                 media_url: str = "/media/") -> Iterator[tuple]:
     """`count` rows in COLUMNS order: titles like "Vintage Wool Sweater", prices, dates."""
     now = datetime.now(UTC)
+    colours = tuple(seed_images.COLOURS)
     for n in range(count):
         category = rng.choice(CATEGORIES)
         noun = rng.choice(NOUNS[category])
@@ -79,11 +84,10 @@ def product_rows(count: int, rng: random.Random, status: int) -> Iterator[tuple]
             title += f" {rng.choice(('Mini', 'XL', 'Pro', 'Set of 2', 'No. ' + str(n % 97)))}"
         created = now - timedelta(seconds=rng.randrange(365 * 86400))
         stamp = created.strftime("%Y-%m-%d %H:%M:%S.%f")
-        slug = noun.lower().replace(" ", "-")
         yield (
             status,
             title[:100],
-            f"/media/seed/{category}/{slug}-{rng.randrange(1, 41)}.jpg",
+            seed_images.image_url(media_url, category, rng.choice(colours)),
             " ".join(rng.sample(SENTENCES, 2)),
             category,
             f"{rng.randrange(199, 49999) / 100:.2f}",
@@ -98,10 +102,17 @@ def product_rows(count: int, rng: random.Random, status: int) -> Iterator[tuple]
 def seed(
     conn: sqlite3.Connection, count: int, *, status: int = 1, random_seed: int | None = None,
     batch: int = BATCH, progress: Callable[[int], None] | None = None,
+    media_root: Path | None = None, media_url: str = "/media/",
 ) -> SeedResult:
-    """Insert `count` products in transactions of `batch` rows; the triggers record each."""
+    """Insert `count` products in transactions of `batch` rows; the triggers record each.
+
+    With `media_root`, the images the rows name are drawn there first (if missing), so the
+    thumbnail worker finds them; benchmarks that never render thumbnails leave it out.
+    """
+    if media_root is not None:
+        seed_images.ensure(media_root, CATEGORIES)
     rng = random.Random(random_seed)
-    rows = product_rows(count, rng, status)
+    rows = product_rows(count, rng, status, media_url=media_url)
     sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     started = time.monotonic()
     first = last = None
