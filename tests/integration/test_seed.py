@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from PIL import Image
 
@@ -17,8 +19,8 @@ def test_seed_inserts_count_products_each_with_one_insert_event(catalog_settings
 
     assert result.exit_code == 0, result.output
     conn = db.connect(catalog_settings.database, readonly=True)
-    rows = conn.execute("SELECT title, image_url, category, price, status FROM "
-                        "products_product").fetchall()
+    rows = conn.execute("SELECT title, image_url, category, price, status, created_at, "
+                        "updated_at FROM products_product").fetchall()
     events = conn.execute("SELECT op, count(*) FROM cdc_changelog GROUP BY op").fetchall()
     conn.close()
     assert len(rows) == 1200
@@ -29,6 +31,9 @@ def test_seed_inserts_count_products_each_with_one_insert_event(catalog_settings
     assert any(not r["title"].isascii() for r in rows)
     assert len({r["category"] for r in rows}) > 3
     assert all(1 <= float(r["price"]) < 500 for r in rows)
+    # Just added, as far as the dashboard and the stuck-product sweep can tell.
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    assert all(r["created_at"] == r["updated_at"] > hour_ago for r in rows)
 
 
 def test_seed_refuses_a_database_without_the_products_table(tmp_path, monkeypatch,

@@ -55,6 +55,13 @@ def test_seeded_products_end_active_with_thumbnails_and_are_found(
     assert first.pk in [r["id"] for r in found]
     suggested = client.get("/api/autocomplete", {"q": first.title[:6]}).json()["suggestions"]
     assert first.pk in [s["id"] for s in suggested], suggested
+    # The dashboard: a demo added just now, activated in the pipeline's time, not months.
+    figures = client.get("/api/analytics").json()
+    assert figures["added_last_hour"] == COUNT, figures
+    assert figures["status"]["active"] == COUNT, figures
+    assert figures["time_to_active_s"]["count"] == COUNT, figures
+    assert figures["time_to_active_s"]["p99"] < 120, figures
+    assert "sweep: re-dispatched" not in pipeline.logs()  # none looked stuck
     assert pipeline.forbidden_connects() == ""
 
 
